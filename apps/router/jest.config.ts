@@ -1,0 +1,7 @@
+/* eslint-disable */
+export default {
+  displayName: 'router',
+  preset: '../../tools/jest/jest.preset.js',
+  rootDir: '.',
+  testMatch: ['<rootDir>/src/**/*.spec.ts'],
+};

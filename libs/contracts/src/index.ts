@@ -1,0 +1,1 @@
+export const X: number = 42;
