@@ -1,1 +1,12 @@
-export const X: number = 42;
+export * from './envelope/envelope';
+export * from './envelope/envelope-codec';
+export * from './envelope/validation-error';
+export * from './topics/topics';
+export * from './messages/common';
+export * from './messages/message-contract';
+export * from './messages/registry';
+export * from './messages/workflow/workflow-definition';
+export * from './messages/workflow/workflow-requested.message';
+export * from './messages/workflow/workflow-events.messages';
+export * from './messages/task/task-messages';
+export * from './messages/agent/agent-heartbeat.message';

@@ -1,0 +1,90 @@
+import type { MessageContract } from '../messages/message-contract';
+import { findContract } from '../messages/registry';
+import { type Envelope, type EnvelopeMeta, envelopeSchema, newEnvelopeId } from './envelope';
+import { ContractValidationError, describeIssues } from './validation-error';
+
+/**
+ * Builds an envelope for a contract, validating the payload first: an invalid
+ * message cannot be constructed, so it can never be published.
+ */
+export function createEnvelope<P>(contract: MessageContract<P>, payload: P, meta: EnvelopeMeta): Envelope<P> {
+  const parsed = contract.payload.safeParse(payload);
+  if (!parsed.success) {
+    throw new ContractValidationError(describeIssues(parsed.error, 'payload'), `invalid ${contract.type}@${contract.version}`);
+  }
+  const envelope = {
+    id: meta.id ?? newEnvelopeId(),
+    type: contract.type,
+    version: contract.version,
+    occurredAt: meta.occurredAt ?? new Date().toISOString(),
+    source: meta.source,
+    correlationId: meta.correlationId,
+    ...(meta.causationId !== undefined ? { causationId: meta.causationId } : {}),
+    ...(meta.workflowId !== undefined ? { workflowId: meta.workflowId } : {}),
+    ...(meta.stepId !== undefined ? { stepId: meta.stepId } : {}),
+    ...(meta.agentId !== undefined ? { agentId: meta.agentId } : {}),
+    ...(meta.team !== undefined ? { team: meta.team } : {}),
+    payload: parsed.data,
+  };
+  const header = envelopeSchema.safeParse(envelope);
+  if (!header.success) {
+    throw new ContractValidationError(describeIssues(header.error), `invalid envelope for ${contract.type}`);
+  }
+  return envelope;
+}
+
+/** The Kafka key of an envelope, chosen by its contract for per-entity ordering. */
+export function envelopeKey<P>(contract: MessageContract<P>, envelope: Envelope<P>): string {
+  return contract.key(envelope);
+}
+
+export function serializeEnvelope(envelope: Envelope): Buffer {
+  return Buffer.from(JSON.stringify(envelope), 'utf8');
+}
+
+export interface ParsedEnvelope {
+  envelope: Envelope;
+  contract: MessageContract;
+}
+
+/**
+ * Parses and validates raw bytes read from `topic`: JSON, the envelope, a known
+ * (type, version) that belongs on this topic, and its payload. Throws
+ * ContractValidationError naming every offending field.
+ */
+export function parseEnvelope(topic: string, raw: Buffer | string | null): ParsedEnvelope {
+  if (raw === null || raw.length === 0) {
+    throw new ContractValidationError(['(root): empty message'], `invalid message on ${topic}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
+  } catch (error) {
+    throw new ContractValidationError([`(root): not JSON (${(error as Error).message})`], `invalid message on ${topic}`);
+  }
+  const header = envelopeSchema.safeParse(json);
+  if (!header.success) {
+    throw new ContractValidationError(describeIssues(header.error), `invalid envelope on ${topic}`);
+  }
+  const contract = findContract(header.data.type, header.data.version);
+  if (!contract) {
+    throw new ContractValidationError(
+      [`type: unknown message ${header.data.type}@${header.data.version}`],
+      `invalid envelope on ${topic}`,
+    );
+  }
+  if (!topic.endsWith(contract.topic)) {
+    throw new ContractValidationError(
+      [`type: ${contract.type} belongs on ${contract.topic}`],
+      `invalid envelope on ${topic}`,
+    );
+  }
+  const payload = contract.payload.safeParse(header.data.payload);
+  if (!payload.success) {
+    throw new ContractValidationError(
+      describeIssues(payload.error, 'payload'),
+      `invalid ${contract.type}@${contract.version} on ${topic}`,
+    );
+  }
+  return { envelope: { ...header.data, payload: payload.data }, contract };
+}

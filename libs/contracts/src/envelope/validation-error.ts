@@ -1,0 +1,29 @@
+import type { z } from 'zod';
+
+/** A contract violation, with every issue named by its path (`payload.steps[2].capability: required`). */
+export class ContractValidationError extends Error {
+  override readonly name = 'ContractValidationError';
+  constructor(
+    readonly issues: readonly string[],
+    context: string,
+  ) {
+    super(`${context}: ${issues.join('; ')}`);
+  }
+}
+
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else out += out === '' ? String(segment) : `.${String(segment)}`;
+  }
+  return out === '' ? '(root)' : out;
+}
+
+export function describeIssues(error: z.ZodError, prefix?: string): string[] {
+  return error.issues.map((issue) => {
+    const path = formatPath(prefix ? [prefix, ...issue.path] : issue.path);
+    const message = issue.code === 'invalid_type' && issue.input === undefined ? 'required' : issue.message;
+    return `${path}: ${message}`;
+  });
+}

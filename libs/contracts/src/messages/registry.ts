@@ -1,0 +1,43 @@
+import { agentHeartbeat } from './agent/agent-heartbeat.message';
+import type { MessageContract } from './message-contract';
+import { taskAssigned, taskCompleted, taskFailed } from './task/task-messages';
+import {
+  stepCompleted,
+  stepDispatched,
+  stepFailed,
+  workflowCompleted,
+  workflowFailed,
+  workflowStarted,
+} from './workflow/workflow-events.messages';
+import { workflowRequested } from './workflow/workflow-requested.message';
+import type { TopicName } from '../topics/topics';
+
+/** Every message contract Baton knows. A message whose (type, version) is not here is rejected. */
+export const MESSAGE_CONTRACTS: readonly MessageContract[] = [
+  workflowRequested,
+  workflowStarted,
+  stepDispatched,
+  stepCompleted,
+  stepFailed,
+  workflowCompleted,
+  workflowFailed,
+  taskAssigned,
+  taskCompleted,
+  taskFailed,
+  agentHeartbeat,
+] as readonly MessageContract[];
+
+const byTypeVersion = new Map<string, MessageContract>();
+for (const contract of MESSAGE_CONTRACTS) {
+  const id = `${contract.type}@${contract.version}`;
+  if (byTypeVersion.has(id)) throw new Error(`duplicate message contract ${id}`);
+  byTypeVersion.set(id, contract);
+}
+
+export function findContract(type: string, version: number): MessageContract | undefined {
+  return byTypeVersion.get(`${type}@${version}`);
+}
+
+export function contractsOnTopic(topic: TopicName): MessageContract[] {
+  return MESSAGE_CONTRACTS.filter((contract) => contract.topic === topic);
+}

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { TOPICS } from '../../topics/topics';
+import { errorInfoSchema, identifierSchema, jsonValueSchema, usageSchema } from '../common';
+import { defineMessage } from '../message-contract';
+
+export const TASK_ASSIGNED = 'task.assigned';
+export const TASK_COMPLETED = 'task.completed';
+export const TASK_FAILED = 'task.failed';
+
+const taskRef = {
+  taskId: z.uuid(),
+  workflowId: z.uuid(),
+  stepId: identifierSchema,
+  attempt: z.number().int().positive(),
+};
+
+export const taskAssigned = defineMessage({
+  type: TASK_ASSIGNED,
+  version: 1,
+  topic: TOPICS.tasksAssigned,
+  summary: 'A step attempt for an agent with the capability; runners execute it.',
+  payload: z
+    .object({
+      ...taskRef,
+      capability: identifierSchema,
+      /** Set when the router chose an instance; absent means any agent with the capability. */
+      agentId: identifierSchema.optional(),
+      input: jsonValueSchema,
+      timeoutMs: z.number().int().positive(),
+    })
+    .strict(),
+  key: (envelope) => envelope.payload.agentId ?? envelope.payload.workflowId,
+});
+
+export const taskCompleted = defineMessage({
+  type: TASK_COMPLETED,
+  version: 1,
+  topic: TOPICS.tasksResults,
+  summary: 'An agent finished a step attempt.',
+  payload: z
+    .object({
+      ...taskRef,
+      agentId: identifierSchema,
+      output: jsonValueSchema,
+      confidence: z.number().min(0).max(1),
+      usage: usageSchema,
+    })
+    .strict(),
+  key: (envelope) => envelope.payload.workflowId,
+});
+
+export const taskFailed = defineMessage({
+  type: TASK_FAILED,
+  version: 1,
+  topic: TOPICS.tasksResults,
+  summary: 'An agent could not finish a step attempt.',
+  payload: z.object({ ...taskRef, agentId: identifierSchema, error: errorInfoSchema }).strict(),
+  key: (envelope) => envelope.payload.workflowId,
+});
