@@ -1,0 +1,14 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The envelope id of a task's result, derived from the task id. A runner that
+ * crashes after publishing and executes the redelivered task again publishes
+ * the same id, and the router's inbox drops the duplicate.
+ */
+export function resultEnvelopeId(taskId: string): string {
+  const bytes = createHash('sha256').update(`task-result:${taskId}`).digest().subarray(0, 16);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x50; // version 5 (name-based)
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80; // RFC 9562 variant
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

@@ -1,0 +1,53 @@
+import { Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { BusModule, KafkaBus } from '@baton/bus';
+import { TOPICS } from '@baton/contracts';
+import { OUTBOX_PUBLISHER, PersistenceModule } from '@baton/persistence';
+import { ROUTER_CONFIG, type RouterConfig } from './config/router-config';
+import { ConfigModule } from './config/config.module';
+import { HealthController } from './health/health.controller';
+import { ApiKeyGuard } from './http/api-key.guard';
+import { HttpErrorFilter } from './http/http-error.filter';
+import { CreateWorkflows1732440000000 } from './persistence/migrations/1732440000000-create-workflows';
+import { WorkflowStepEntity } from './persistence/workflow-step.entity';
+import { WorkflowEntity } from './persistence/workflow.entity';
+import { WorkflowsModule } from './workflows/workflows.module';
+
+@Module({
+  imports: [
+    ConfigModule,
+    BusModule.forRootAsync({
+      inject: [ROUTER_CONFIG],
+      useFactory: (config: RouterConfig) => ({
+        brokers: config.kafkaBrokers,
+        clientId: 'router',
+        groupId: 'router',
+        topicPrefix: config.topicPrefix,
+        topics: [
+          TOPICS.workflowRequests,
+          TOPICS.workflowEvents,
+          TOPICS.tasksAssigned,
+          TOPICS.tasksResults,
+          TOPICS.agentHeartbeats,
+        ],
+      }),
+    }),
+    PersistenceModule.forRootAsync({
+      inject: [ROUTER_CONFIG],
+      useFactory: (config: RouterConfig) => ({
+        url: config.databaseUrl,
+        schema: config.dbSchema,
+        entities: [WorkflowEntity, WorkflowStepEntity],
+        migrations: [CreateWorkflows1732440000000],
+      }),
+      extraProviders: [{ provide: OUTBOX_PUBLISHER, useExisting: KafkaBus }],
+    }),
+    WorkflowsModule,
+  ],
+  controllers: [HealthController],
+  providers: [
+    { provide: APP_GUARD, useClass: ApiKeyGuard },
+    { provide: APP_FILTER, useClass: HttpErrorFilter },
+  ],
+})
+export class AppModule {}

@@ -1,0 +1,54 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { Response } from 'express';
+import { ContractValidationError } from '@baton/contracts';
+import { WorkflowNotFoundError } from '../workflows/workflow-errors';
+
+interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  issues?: readonly string[];
+}
+
+/** The one place errors become HTTP responses. */
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpErrorFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const body = this.toBody(exception);
+    if (body.statusCode >= 500) this.logger.error({ msg: 'request failed', error: exception });
+    response.status(body.statusCode).json(body);
+  }
+
+  private toBody(exception: unknown): ErrorBody {
+    if (exception instanceof ContractValidationError) {
+      return { statusCode: 400, error: 'validation_failed', message: exception.message, issues: exception.issues };
+    }
+    if (exception instanceof WorkflowNotFoundError) {
+      return { statusCode: 404, error: exception.code, message: exception.message };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      // Body-parser errors (malformed JSON) arrive as HttpExceptions with a 400.
+      return { statusCode: status, error: errorName(status), message: exception.message };
+    }
+    return { statusCode: 500, error: 'internal_error', message: 'internal error' };
+  }
+}
+
+function errorName(status: number): string {
+  switch (status) {
+    case 400:
+      return 'bad_request';
+    case 401:
+      return 'unauthorized';
+    case 404:
+      return 'not_found';
+    case 413:
+      return 'payload_too_large';
+    default:
+      return status >= 500 ? 'internal_error' : 'request_failed';
+  }
+}

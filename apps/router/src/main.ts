@@ -1,0 +1,28 @@
+import 'reflect-metadata';
+import { startTelemetry, JsonLogger } from '@baton/telemetry';
+
+// Telemetry starts before Nest loads so every span has the SDK behind it.
+const telemetry = startTelemetry({ serviceName: 'router' });
+
+import { NestFactory } from '@nestjs/core';
+import { BatonKafkaTransport } from '@baton/bus';
+import { AppModule } from './app.module';
+import { ROUTER_CONFIG, type RouterConfig } from './config/router-config';
+
+async function bootstrap(): Promise<void> {
+  const logger = new JsonLogger({ service: 'router' });
+  const app = await NestFactory.create(AppModule, { logger, bodyParser: true });
+  app.useBodyParser('json', { limit: '1mb' });
+  app.enableShutdownHooks();
+  app.connectMicroservice({ strategy: app.get(BatonKafkaTransport) }, { inheritAppConfig: true });
+  await app.startAllMicroservices();
+  const config = app.get<RouterConfig>(ROUTER_CONFIG);
+  await app.listen(config.port, config.host);
+  logger.log({ msg: 'router listening', port: config.port }, 'bootstrap');
+  process.once('beforeExit', () => void telemetry.shutdown());
+}
+
+bootstrap().catch((error: unknown) => {
+  console.error(JSON.stringify({ level: 'fatal', service: 'router', msg: 'router failed to start', error: String(error) }));
+  process.exit(1);
+});

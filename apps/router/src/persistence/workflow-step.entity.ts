@@ -1,0 +1,56 @@
+import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import type { ErrorInfo, JsonValue } from '@baton/contracts';
+import { WorkflowEntity } from './workflow.entity';
+
+export const STEP_STATUSES = ['pending', 'dispatched', 'completed', 'failed'] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+@Entity({ name: 'workflow_steps' })
+export class WorkflowStepEntity {
+  @PrimaryColumn('uuid', { name: 'workflow_id' })
+  workflowId!: string;
+
+  @PrimaryColumn('text', { name: 'step_id' })
+  stepId!: string;
+
+  @ManyToOne(() => WorkflowEntity, (workflow) => workflow.steps, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'workflow_id' })
+  workflow?: WorkflowEntity;
+
+  @Column('int')
+  position!: number;
+
+  @Column('text')
+  capability!: string;
+
+  @Column('text')
+  status!: StepStatus;
+
+  @Column('int')
+  attempt!: number;
+
+  /** The current attempt's task id; results for any other id are stale. */
+  @Column('uuid', { name: 'task_id', nullable: true })
+  taskId!: string | null;
+
+  @Column('jsonb', { nullable: true })
+  input!: JsonValue | null;
+
+  @Column('jsonb', { nullable: true })
+  output!: JsonValue | null;
+
+  @Column('double precision', { nullable: true })
+  confidence!: number | null;
+
+  @Column('text', { name: 'agent_id', nullable: true })
+  agentId!: string | null;
+
+  @Column('jsonb', { nullable: true })
+  error!: ErrorInfo | null;
+
+  @Column('timestamptz', { name: 'dispatched_at', nullable: true })
+  dispatchedAt!: Date | null;
+
+  @Column('timestamptz', { name: 'completed_at', nullable: true })
+  completedAt!: Date | null;
+}

@@ -1,0 +1,45 @@
+import { Column, CreateDateColumn, Entity, OneToMany, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import type { JsonValue, WorkflowDefinition } from '@baton/contracts';
+import { WorkflowStepEntity } from './workflow-step.entity';
+
+export const WORKFLOW_STATUSES = ['running', 'completed', 'failed'] as const;
+export type WorkflowStatus = (typeof WORKFLOW_STATUSES)[number];
+
+@Entity({ name: 'workflows' })
+export class WorkflowEntity {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  @Column('text')
+  name!: string;
+
+  @Column('jsonb')
+  definition!: WorkflowDefinition;
+
+  @Column('jsonb')
+  input!: JsonValue;
+
+  @Column('text')
+  status!: WorkflowStatus;
+
+  @Column('jsonb', { nullable: true })
+  output!: JsonValue | null;
+
+  @Column('jsonb', { nullable: true })
+  error!: { code: string; message: string } | null;
+
+  @Column('text', { name: 'correlation_id' })
+  correlationId!: string;
+
+  @Column('text', { name: 'requested_by' })
+  requestedBy!: string;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+
+  @OneToMany(() => WorkflowStepEntity, (step) => step.workflow)
+  steps?: WorkflowStepEntity[];
+}
