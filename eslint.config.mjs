@@ -35,7 +35,7 @@ export default [
             },
             {
               sourceTag: 'scope:e2e',
-              onlyDependOnLibsWithTags: ['scope:contracts', 'scope:testing'],
+              onlyDependOnLibsWithTags: ['scope:contracts', 'scope:testing', 'scope:bus'],
             },
             {
               sourceTag: 'scope:service',

@@ -1,0 +1,191 @@
+/**
+ * The first vertical slice end to end: router and agent-runner run as real
+ * processes on real Kafka and Postgres; a workflow goes in over HTTP or Kafka
+ * and is checked by what comes out.
+ */
+import { randomUUID } from 'node:crypto';
+import { KafkaBus } from '@baton/bus';
+import { RawKafka } from '@baton/bus/testing';
+import {
+  TOPICS,
+  createEnvelope,
+  dlqTopic,
+  workflowRequested,
+  type WorkflowDefinition,
+} from '@baton/contracts';
+import { expectEventually, freePort, spawnApp, testInfra, uniqueName, type SpawnedApp } from '@baton/testing';
+
+const API_KEY = 'e2e-test-key-0123456789abcdef';
+
+interface WorkflowView {
+  id: string;
+  status: string;
+  output: unknown;
+  steps: Array<{ id: string; status: string; attempt: number; agentId: string | null; output: unknown; confidence: number | null }>;
+}
+
+const twoSteps: WorkflowDefinition = {
+  name: 'document-review',
+  pattern: 'sequential',
+  steps: [
+    { id: 'extract', capability: 'extraction' },
+    { id: 'classify', capability: 'classification', params: { labels: ['contract', 'invoice'] } },
+  ],
+};
+
+describe('sequential workflow, end to end', () => {
+  const infra = testInfra();
+  const topicPrefix = `${uniqueName('e2e')}.`;
+  let router: SpawnedApp;
+  let runner: SpawnedApp;
+  let raw: RawKafka;
+
+  const api = async (path: string, init: RequestInit = {}, key: string | null = API_KEY): Promise<Response> =>
+    fetch(`${router.baseUrl}${path}`, {
+      ...init,
+      headers: {
+        'content-type': 'application/json',
+        ...(key === null ? {} : { authorization: `Bearer ${key}` }),
+        ...(init.headers ?? {}),
+      },
+    });
+
+  const workflowOf = async (id: string): Promise<WorkflowView> => {
+    const response = await api(`/workflows/${id}`);
+    expect(response.status).toBe(200);
+    return (await response.json()) as WorkflowView;
+  };
+
+  const completed = async (id: string): Promise<WorkflowView> => {
+    let view: WorkflowView | undefined;
+    await expectEventually(
+      async () => {
+        view = await workflowOf(id);
+        expect(view.status).toBe('completed');
+      },
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
+    return view!;
+  };
+
+  beforeAll(async () => {
+    const common = {
+      KAFKA_BROKERS: infra.kafka.brokers.join(','),
+      BATON_TOPIC_PREFIX: topicPrefix,
+      BATON_LOG_LEVEL: 'log',
+    };
+    const [routerPort, runnerPort] = [await freePort(), await freePort()];
+    [router, runner] = await Promise.all([
+      spawnApp({
+        name: 'router',
+        entry: 'apps/router/src/main.ts',
+        port: routerPort,
+        env: {
+          ...common,
+          ROUTER_PORT: String(routerPort),
+          DATABASE_URL: infra.postgres.url,
+          ROUTER_DB_SCHEMA: uniqueName('router').replace(/[^a-z0-9_]/g, '_'),
+          BATON_API_KEYS: API_KEY,
+        },
+      }),
+      spawnApp({
+        name: 'agent-runner',
+        entry: 'apps/agent-runner/src/main.ts',
+        port: runnerPort,
+        env: { ...common, RUNNER_PORT: String(runnerPort), RUNNER_INSTANCE_ID: 'e2e-runner-1' },
+      }),
+    ]);
+    raw = new RawKafka(infra.kafka.brokers);
+  });
+
+  afterAll(async () => {
+    await Promise.allSettled([router?.stop(), runner?.stop(), raw?.close()]);
+  });
+
+  it('runs a two-step workflow submitted over HTTP, feeding step one into step two', async () => {
+    const response = await api('/workflows', {
+      method: 'POST',
+      body: JSON.stringify({ definition: twoSteps, input: { document: 'Master services agreement, 12 pages' } }),
+    });
+    expect(response.status).toBe(202);
+    const accepted = (await response.json()) as WorkflowView;
+    expect(accepted.status).toBe('running');
+
+    const view = await completed(accepted.id);
+    expect(view.steps.map((step) => [step.id, step.status, step.attempt])).toEqual([
+      ['extract', 'completed', 1],
+      ['classify', 'completed', 1],
+    ]);
+    const [extract, classify] = view.steps;
+    expect(extract!.output).toMatchObject({ capability: 'extraction', model: 'baton-deterministic-v1' });
+    expect(classify!.output).toMatchObject({ capability: 'classification', summary: 'classification of {input, params}' });
+    expect(extract!.agentId).toBe('builtin-clerk');
+    expect(view.output).toEqual(classify!.output);
+  });
+
+  it('starts a workflow from a workflow.requested message on Kafka', async () => {
+    const bus = new KafkaBus({ brokers: infra.kafka.brokers, clientId: 'e2e-requester', topicPrefix });
+    await bus.connect();
+    try {
+      const workflowId = randomUUID();
+      await bus.publish(
+        workflowRequested,
+        createEnvelope(
+          workflowRequested,
+          { workflowId, definition: twoSteps, input: { document: 'from kafka' }, requestedBy: 'e2e' },
+          { source: 'e2e', correlationId: workflowId },
+        ),
+      );
+      const view = await completed(workflowId);
+      expect(view.steps.every((step) => step.status === 'completed')).toBe(true);
+    } finally {
+      await bus.disconnect();
+    }
+  });
+
+  it('rejects malformed and unauthenticated requests, naming the field', async () => {
+    const missingCapability = await api('/workflows', {
+      method: 'POST',
+      body: JSON.stringify({ definition: { name: 'x', pattern: 'sequential', steps: [{ id: 'a' }] } }),
+    });
+    expect(missingCapability.status).toBe(400);
+    expect(await missingCapability.json()).toMatchObject({
+      error: 'validation_failed',
+      issues: ['definition.steps[0].capability: required'],
+    });
+
+    const notJson = await api('/workflows', { method: 'POST', body: '{"definition": ' });
+    expect(notJson.status).toBe(400);
+
+    const unauthenticated = await api('/workflows', { method: 'POST', body: JSON.stringify({}) }, null);
+    expect(unauthenticated.status).toBe(401);
+    const wrongKey = await api(`/workflows/${randomUUID()}`, {}, 'not-the-right-key-at-all');
+    expect(wrongKey.status).toBe(401);
+
+    const unknown = await api(`/workflows/${randomUUID()}`);
+    expect(unknown.status).toBe(404);
+  });
+
+  it('dead-letters garbage on the topics it consumes and keeps going', async () => {
+    const resultsTopic = `${topicPrefix}${TOPICS.tasksResults}`;
+    await raw.produce(resultsTopic, [
+      { key: 'garbage-1', value: 'this is not json' },
+      { key: 'garbage-2', value: JSON.stringify({ id: 'not-a-uuid', type: 'task.completed' }) },
+    ]);
+
+    const dead = await raw.readUntil(dlqTopic(resultsTopic), (messages) => messages.length >= 2, 30_000);
+    const reasons = dead.map((message) => message.headers['baton-dlq-reason'] ?? '');
+    expect(dead.map((message) => message.value.toString('utf8'))).toEqual(
+      expect.arrayContaining(['this is not json']),
+    );
+    expect(reasons.join('\n')).toMatch(/not JSON/);
+    expect(reasons.join('\n')).toMatch(/id: /);
+
+    const response = await api('/workflows', {
+      method: 'POST',
+      body: JSON.stringify({ definition: twoSteps, input: 'after the garbage' }),
+    });
+    const accepted = (await response.json()) as WorkflowView;
+    await completed(accepted.id);
+  });
+});

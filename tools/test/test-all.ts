@@ -1,0 +1,73 @@
+/**
+ * `npm test`: the whole suite, in the order that fails fastest — lint, type
+ * check, unit tests, then integration and end-to-end tests on real Kafka,
+ * Postgres and Neo4j (provisioned by the integration run's globalSetup).
+ * Ends with one line `tests: N passed, N failed` summed over both jest runs.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..');
+const resultsDir = join(root, '.baton', 'test-results');
+const bin = (name: string): string => join(root, 'node_modules', '.bin', name);
+
+interface JestSummary {
+  numPassedTests: number;
+  numFailedTests: number;
+  numPendingTests: number;
+  numTotalTestSuites: number;
+  numFailedTestSuites: number;
+  numRuntimeErrorTestSuites: number;
+}
+
+function run(title: string, command: string, args: string[]): number {
+  const started = Date.now();
+  process.stdout.write(`\n=== ${title} ===\n`);
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', env: process.env });
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  const status = result.status ?? 1;
+  process.stdout.write(`=== ${title}: ${status === 0 ? 'ok' : `FAILED (exit ${status})`} in ${seconds}s ===\n`);
+  return status;
+}
+
+function readSummary(file: string): JestSummary | undefined {
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(readFileSync(file, 'utf8')) as JestSummary;
+}
+
+function main(): void {
+  rmSync(resultsDir, { recursive: true, force: true });
+  mkdirSync(resultsDir, { recursive: true });
+  const only = process.argv.slice(2);
+  const wants = (phase: string): boolean => only.length === 0 || only.includes(phase);
+  const failures: string[] = [];
+
+  if (wants('lint') && run('lint', bin('eslint'), ['apps', 'libs', '--max-warnings=0']) !== 0) failures.push('lint');
+  if (wants('typecheck') && run('typecheck', bin('tsc'), ['-p', 'tools/tsconfig.json']) !== 0) failures.push('typecheck');
+
+  const jestRuns: Array<[string, string]> = [
+    ['unit', 'tools/jest/jest.unit.config.ts'],
+    ['integration', 'tools/jest/jest.integration.config.ts'],
+  ];
+  for (const [phase, config] of jestRuns) {
+    if (!wants(phase)) continue;
+    const output = join(resultsDir, `${phase}.json`);
+    const args = ['-c', config, '--ci', '--json', `--outputFile=${output}`];
+    if (run(`${phase} tests`, bin('jest'), args) !== 0) failures.push(phase);
+  }
+
+  let passed = 0;
+  let failed = 0;
+  for (const [phase] of jestRuns) {
+    const summary = readSummary(join(resultsDir, `${phase}.json`));
+    if (!summary) continue;
+    passed += summary.numPassedTests;
+    failed += summary.numFailedTests + summary.numRuntimeErrorTestSuites;
+  }
+  if (failures.length > 0) process.stdout.write(`\nfailed phases: ${failures.join(', ')}\n`);
+  process.stdout.write(`tests: ${passed} passed, ${failed} failed\n`);
+  process.exit(failures.length > 0 ? 1 : 0);
+}
+
+main();
