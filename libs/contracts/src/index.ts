@@ -10,3 +10,4 @@ export * from './messages/workflow/workflow-requested.message';
 export * from './messages/workflow/workflow-events.messages';
 export * from './messages/task/task-messages';
 export * from './messages/agent/agent-heartbeat.message';
+export * from './openapi/openapi-schema';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ContractValidationError, describeIssues, jsonValueSchema, workflowDefinitionSchema } from '@baton/contracts';
 import type { JsonValue, WorkflowDefinition } from '@baton/contracts';
 
-const startWorkflowRequestSchema = z
+export const startWorkflowRequestSchema = z
   .object({
     definition: workflowDefinitionSchema,
     input: jsonValueSchema.default({}),

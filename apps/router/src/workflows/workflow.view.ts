@@ -1,30 +1,35 @@
-import type { ErrorInfo, JsonValue } from '@baton/contracts';
-import type { StepStatus } from '../persistence/workflow-step.entity';
-import type { WorkflowEntity, WorkflowStatus } from '../persistence/workflow.entity';
+import { z } from 'zod';
+import { errorInfoSchema, jsonValueSchema } from '@baton/contracts';
+import { STEP_STATUSES } from '../persistence/workflow-step.entity';
+import { WORKFLOW_STATUSES, type WorkflowEntity } from '../persistence/workflow.entity';
 
-/** The HTTP shape of a workflow: stable for clients whatever the tables look like. */
-export interface WorkflowView {
-  id: string;
-  name: string;
-  status: WorkflowStatus;
-  input: JsonValue;
-  output: JsonValue | null;
-  error: { code: string; message: string } | null;
-  createdAt: string;
-  updatedAt: string;
-  steps: Array<{
-    id: string;
-    capability: string;
-    status: StepStatus;
-    attempt: number;
-    agentId: string | null;
-    output: JsonValue | null;
-    confidence: number | null;
-    error: ErrorInfo | null;
-    dispatchedAt: string | null;
-    completedAt: string | null;
-  }>;
-}
+/** The HTTP shape of a workflow: stable for clients whatever the tables look like; documented in OpenAPI. */
+export const workflowViewSchema = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  status: z.enum(WORKFLOW_STATUSES),
+  input: jsonValueSchema,
+  output: jsonValueSchema.nullable(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+  steps: z.array(
+    z.object({
+      id: z.string(),
+      capability: z.string(),
+      status: z.enum(STEP_STATUSES),
+      attempt: z.number().int(),
+      agentId: z.string().nullable(),
+      output: jsonValueSchema.nullable(),
+      confidence: z.number().nullable(),
+      error: errorInfoSchema.nullable(),
+      dispatchedAt: z.iso.datetime().nullable(),
+      completedAt: z.iso.datetime().nullable(),
+    }),
+  ),
+});
+
+export type WorkflowView = z.infer<typeof workflowViewSchema>;
 
 export function toWorkflowView(workflow: WorkflowEntity): WorkflowView {
   return {
