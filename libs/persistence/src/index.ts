@@ -1,0 +1,27 @@
+export * from './errors';
+export {
+  quoteIdentifier,
+  qualifiedName,
+  outboxChannel,
+  advisoryLockKey,
+  type AdvisoryLockPurpose,
+} from './data-source/identifiers';
+export { schemaOf } from './data-source/postgres-schema';
+export {
+  createServiceDataSource,
+  MIGRATIONS_TABLE,
+  type EntityClass,
+  type ServiceDataSourceOptions,
+} from './data-source/create-service-data-source';
+export { initializeDataSource, isDataSourceReady } from './data-source/initialize-data-source';
+export { SHARED_MIGRATIONS, type MigrationClass } from './migrations/shared-migrations';
+export { OutboxMessage } from './outbox/outbox-message.entity';
+export { Outbox } from './outbox/outbox';
+export { buildOutboxHeaders, HEADER_TYPE, HEADER_VERSION } from './outbox/outbox-headers';
+export type { OutboxPublisher, OutboxRecord } from './outbox/outbox-publisher';
+export { OutboxRelay, type OutboxRelayLogger, type OutboxRelayOptions } from './outbox/outbox-relay';
+export { InboxMessage } from './inbox/inbox-message.entity';
+export { Inbox, pruneInbox, type HandleOnceResult } from './inbox/inbox';
+export { PersistenceModule, type PersistenceModuleOptions, type PersistenceModuleAsyncOptions } from './nest/persistence.module';
+export { PersistenceHealth } from './nest/persistence-health';
+export { OUTBOX_PUBLISHER } from './nest/persistence.tokens';

@@ -1,0 +1,11 @@
+import type { MigrationInterface } from 'typeorm';
+import { CreateInboxMessages1700000000001 } from './create-inbox-messages.migration';
+import { CreateOutboxMessages1700000000000 } from './create-outbox-messages.migration';
+
+export type MigrationClass = new () => MigrationInterface;
+
+/** Migrations every service schema gets, before its own. */
+export const SHARED_MIGRATIONS: readonly MigrationClass[] = [
+  CreateOutboxMessages1700000000000,
+  CreateInboxMessages1700000000001,
+];

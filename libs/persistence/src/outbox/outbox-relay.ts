@@ -1,0 +1,246 @@
+import { Client, type Notification } from 'pg';
+import type { DataSource } from 'typeorm';
+import { advisoryLockKey, outboxChannel, qualifiedName, quoteIdentifier } from '../data-source/identifiers';
+import { pgClientConfig } from '../data-source/pg-client-config';
+import { schemaOf } from '../data-source/postgres-schema';
+import type { OutboxPublisher, OutboxRecord } from './outbox-publisher';
+import { retryDelay } from './retry-delay';
+import { WakeSignal } from './wake-signal';
+
+/** Nest's Logger fits this shape. */
+export interface OutboxRelayLogger {
+  log(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface OutboxRelayOptions {
+  /** Rows read and published per round trip. Default 100. */
+  batchSize?: number;
+  /** Fallback wake-up when no NOTIFY arrives (and standby lock retry). Default 500 ms. */
+  pollIntervalMs?: number;
+  /** First delay after a failed publish or lost connection, doubled up to retryMaxMs. Default 200 ms. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  logger?: OutboxRelayLogger;
+}
+
+interface OutboxRow {
+  seq: string;
+  topic: string;
+  message_key: string;
+  value: Buffer;
+  headers: Record<string, string>;
+}
+
+type BatchOutcome = 'empty' | 'published' | 'publish-failed';
+
+const MAX_ERROR_LENGTH = 2000;
+
+const consoleLogger: OutboxRelayLogger = {
+  log: (message) => console.log(message),
+  warn: (message) => console.warn(message),
+  error: (message) => console.error(message),
+};
+
+function describeError(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH)}…` : text;
+}
+
+/**
+ * Publishes committed outbox rows in `seq` order, at least once.
+ *
+ * One relay per schema publishes at a time: it holds a session advisory lock
+ * on its own connection, so per-key order survives several instances; the
+ * others stand by and take over when the holder's connection dies. A row is
+ * marked published only after the publisher resolved, so a crash in between
+ * republishes it (consumers dedupe through the inbox). A failing publish is
+ * retried from the same row with backoff: nothing is ever skipped.
+ */
+export class OutboxRelay {
+  private readonly schema: string;
+  private readonly table: string;
+  private readonly channel: string;
+  private readonly lockKey: string;
+  private readonly applicationName: string;
+  private readonly batchSize: number;
+  private readonly pollIntervalMs: number;
+  private readonly retryBaseMs: number;
+  private readonly retryMaxMs: number;
+  private readonly logger: OutboxRelayLogger;
+
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private client: Client | undefined;
+  private leader = false;
+  /** Woken by NOTIFY and by stop(). */
+  private wake = new WakeSignal();
+  /** Woken by stop() only: a backoff must not be cut short by new messages. */
+  private stopping = new WakeSignal();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly publisher: OutboxPublisher,
+    options: OutboxRelayOptions = {},
+  ) {
+    this.schema = schemaOf(dataSource);
+    this.table = qualifiedName(this.schema, 'outbox_messages');
+    this.channel = outboxChannel(this.schema);
+    this.lockKey = advisoryLockKey('outbox-relay', this.schema);
+    const base = dataSource.options.type === 'postgres' ? dataSource.options.applicationName : undefined;
+    this.applicationName = `${base ?? `baton-${this.schema}`}-outbox-relay`;
+    this.batchSize = options.batchSize ?? 100;
+    this.pollIntervalMs = options.pollIntervalMs ?? 500;
+    this.retryBaseMs = options.retryBaseMs ?? 200;
+    this.retryMaxMs = options.retryMaxMs ?? 30_000;
+    this.logger = options.logger ?? consoleLogger;
+  }
+
+  /** Whether this instance currently holds the schema's publishing lock. */
+  get isLeader(): boolean {
+    return this.leader;
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  start(): void {
+    if (this.loop) return;
+    this.running = true;
+    this.wake = new WakeSignal();
+    this.stopping = new WakeSignal();
+    this.loop = this.run();
+  }
+
+  /** Lets an in-flight batch finish (publish and mark), then releases the lock and the connection. */
+  async stop(): Promise<void> {
+    const loop = this.loop;
+    if (!loop) return;
+    this.running = false;
+    this.wake.notify();
+    this.stopping.notify();
+    await loop;
+    this.loop = undefined;
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      try {
+        const client = await this.connect();
+        if (!this.leader) {
+          this.leader = await this.tryLock(client);
+          if (!this.leader) {
+            await this.wake.wait(this.pollIntervalMs);
+            continue;
+          }
+          this.logger.log(`outbox relay for schema ${this.schema} is now the publisher`);
+        }
+        const outcome = await this.relayBatch(client);
+        switch (outcome) {
+          case 'published':
+            failures = 0;
+            break;
+          case 'empty':
+            failures = 0;
+            await this.wake.wait(this.pollIntervalMs);
+            break;
+          case 'publish-failed':
+            failures += 1;
+            await this.stopping.wait(this.backoff(failures));
+            break;
+        }
+      } catch (error) {
+        // Lost connection (and with it the lock) or a failed query: start over on a new session.
+        failures += 1;
+        this.logger.error(`outbox relay for schema ${this.schema}: ${describeError(error)}`);
+        await this.disconnect();
+        if (this.running) await this.stopping.wait(this.backoff(failures));
+      }
+    }
+    await this.disconnect();
+  }
+
+  private backoff(failures: number): number {
+    return retryDelay(failures, { baseMs: this.retryBaseMs, maxMs: this.retryMaxMs });
+  }
+
+  private async relayBatch(client: Client): Promise<BatchOutcome> {
+    const { rows } = await client.query<OutboxRow>(
+      `SELECT seq, topic, message_key, value, headers FROM ${this.table}
+       WHERE published_at IS NULL ORDER BY seq LIMIT $1`,
+      [this.batchSize],
+    );
+    if (rows.length === 0) return 'empty';
+    const seqs = rows.map((row) => row.seq);
+    const records: OutboxRecord[] = rows.map((row) => ({
+      topic: row.topic,
+      key: row.message_key,
+      value: row.value,
+      headers: row.headers,
+    }));
+    try {
+      await this.publisher.publishRecords(records);
+    } catch (error) {
+      const message = describeError(error);
+      await client.query(
+        `UPDATE ${this.table} SET attempts = attempts + 1, last_error = $2 WHERE seq = ANY($1::bigint[])`,
+        [seqs, message],
+      );
+      this.logger.warn(
+        `outbox relay for schema ${this.schema}: publishing ${rows.length} message(s) from seq ${seqs[0]} failed, retrying: ${message}`,
+      );
+      return 'publish-failed';
+    }
+    await client.query(
+      `UPDATE ${this.table} SET published_at = now(), attempts = attempts + 1, last_error = NULL
+       WHERE seq = ANY($1::bigint[])`,
+      [seqs],
+    );
+    return 'published';
+  }
+
+  private async connect(): Promise<Client> {
+    if (this.client) return this.client;
+    const client = new Client(pgClientConfig(this.dataSource, this.applicationName));
+    client.on('error', (error: Error) => {
+      // An idle connection died: the lock went with it. Without this listener pg would crash the process.
+      this.logger.warn(`outbox relay for schema ${this.schema} lost its connection: ${describeError(error)}`);
+      if (this.client === client) {
+        this.client = undefined;
+        this.leader = false;
+      }
+      client.end().catch(() => undefined);
+      this.wake.notify();
+    });
+    client.on('notification', (notification: Notification) => {
+      if (notification.channel === this.channel) this.wake.notify();
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${quoteIdentifier(this.channel)}`);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    this.client = client;
+    return client;
+  }
+
+  private async tryLock(client: Client): Promise<boolean> {
+    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [
+      this.lockKey,
+    ]);
+    return rows[0]?.locked === true;
+  }
+
+  /** Closing the session releases the advisory lock and the LISTEN. */
+  private async disconnect(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    this.leader = false;
+    if (client) await client.end().catch(() => undefined);
+  }
+}

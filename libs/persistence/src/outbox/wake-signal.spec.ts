@@ -1,0 +1,27 @@
+import { WakeSignal } from './wake-signal';
+
+const HOUR = 3_600_000;
+
+describe('WakeSignal', () => {
+  it('wakes a waiter on notify', async () => {
+    const signal = new WakeSignal();
+    const waiting = signal.wait(HOUR);
+    signal.notify();
+    await expect(waiting).resolves.toBeUndefined();
+  });
+
+  it('remembers a notify that arrived while nobody waited, once', async () => {
+    const signal = new WakeSignal();
+    signal.notify();
+    signal.notify();
+    await expect(signal.wait(HOUR)).resolves.toBeUndefined();
+    let woken = false;
+    const second = signal.wait(5).then(() => (woken = true));
+    expect(woken).toBe(false);
+    await second;
+  });
+
+  it('resolves on its own after the timeout', async () => {
+    await expect(new WakeSignal().wait(1)).resolves.toBeUndefined();
+  });
+});

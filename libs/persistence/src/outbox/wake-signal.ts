@@ -1,0 +1,37 @@
+/**
+ * A wake-up that is never lost: a notify() arriving while nobody waits makes
+ * the next wait() return at once, so a NOTIFY between "read an empty batch"
+ * and "go to sleep" still triggers a read.
+ */
+export class WakeSignal {
+  private pending = false;
+  private waiter: (() => void) | undefined;
+
+  notify(): void {
+    if (this.waiter) {
+      const wake = this.waiter;
+      this.waiter = undefined;
+      wake();
+    } else {
+      this.pending = true;
+    }
+  }
+
+  /** Resolves on notify() or after `timeoutMs`, whichever comes first. */
+  wait(timeoutMs: number): Promise<void> {
+    if (this.pending) {
+      this.pending = false;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiter = undefined;
+        resolve();
+      }, timeoutMs);
+      this.waiter = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
