@@ -1,0 +1,17 @@
+// Child process for otlp-export.spec.ts: the OTLP exporter loads node:http with
+// a dynamic import(), which jest's module sandbox refuses, so export is tested
+// the way a service runs it, in a plain Node process.
+import { startTelemetry } from '../start-telemetry';
+import { withSpan } from '../with-span';
+
+async function main(): Promise<void> {
+  const telemetry = startTelemetry({ serviceName: 'spec-exporter', serviceVersion: '1.2.3' });
+  await withSpan('exported work', { 'baton.workflow.id': 'wf-1' }, async () => undefined);
+  // Shutdown flushes the batch processor: the request has completed when it resolves.
+  await telemetry.shutdown();
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
