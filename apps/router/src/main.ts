@@ -5,15 +5,18 @@ import { startTelemetry, JsonLogger } from '@baton/telemetry';
 const telemetry = startTelemetry({ serviceName: 'router' });
 
 import { NestFactory } from '@nestjs/core';
+import { SwaggerModule } from '@nestjs/swagger';
 import { BatonKafkaTransport } from '@baton/bus';
 import { AppModule } from './app.module';
 import { ROUTER_CONFIG, type RouterConfig } from './config/router-config';
+import { routerDocumentConfig } from './openapi/openapi-document';
 
 async function bootstrap(): Promise<void> {
   const logger = new JsonLogger({ service: 'router' });
   const app = await NestFactory.create(AppModule, { logger, bodyParser: true });
   app.useBodyParser('json', { limit: '1mb' });
   app.enableShutdownHooks();
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, routerDocumentConfig()));
   app.connectMicroservice({ strategy: app.get(BatonKafkaTransport) }, { inheritAppConfig: true });
   await app.startAllMicroservices();
   const config = app.get<RouterConfig>(ROUTER_CONFIG);

@@ -1,14 +1,17 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Response } from 'express';
+import { z } from 'zod';
 import { ContractValidationError } from '@baton/contracts';
 import { WorkflowNotFoundError } from '../workflows/workflow-errors';
 
-interface ErrorBody {
-  statusCode: number;
-  error: string;
-  message: string;
-  issues?: readonly string[];
-}
+export const httpErrorSchema = z.object({
+  statusCode: z.number().int(),
+  error: z.string().describe('machine-readable code, e.g. validation_failed'),
+  message: z.string(),
+  issues: z.array(z.string()).optional().describe('one entry per offending field: "<path>: <problem>"'),
+});
+
+type ErrorBody = z.infer<typeof httpErrorSchema>;
 
 /** The one place errors become HTTP responses. */
 @Catch()
@@ -24,7 +27,7 @@ export class HttpErrorFilter implements ExceptionFilter {
 
   private toBody(exception: unknown): ErrorBody {
     if (exception instanceof ContractValidationError) {
-      return { statusCode: 400, error: 'validation_failed', message: exception.message, issues: exception.issues };
+      return { statusCode: 400, error: 'validation_failed', message: exception.message, issues: [...exception.issues] };
     }
     if (exception instanceof WorkflowNotFoundError) {
       return { statusCode: 404, error: exception.code, message: exception.message };

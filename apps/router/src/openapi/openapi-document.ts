@@ -1,0 +1,27 @@
+import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { AppModule } from '../app.module';
+
+/**
+ * The router's OpenAPI document, generated from its controllers. Nest's preview
+ * mode builds the module graph without running providers, so no database or
+ * broker is needed to produce it.
+ */
+export async function buildRouterOpenApiDocument(): Promise<OpenAPIObject> {
+  const app = await NestFactory.create(AppModule, { preview: true, logger: false, abortOnError: false });
+  try {
+    return SwaggerModule.createDocument(app, routerDocumentConfig());
+  } finally {
+    await app.close();
+  }
+}
+
+export function routerDocumentConfig(): Omit<OpenAPIObject, 'paths'> {
+  return new DocumentBuilder()
+    .setTitle('Baton router')
+    .setDescription('Workflows: submit, inspect. Every route except /health/* needs an API key.')
+    .setVersion('1')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'an API key from BATON_API_KEYS' })
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api-key')
+    .build();
+}
