@@ -1,0 +1,74 @@
+import { type BusLogger, jsonLineLogger } from './bus-logger';
+
+export interface RetryConfig {
+  /** Handler attempts per message, the first included. Default 5. */
+  maxAttempts?: number;
+  /** Delay before the second attempt; doubles each attempt. Default 100 ms. */
+  initialBackoffMs?: number;
+  /** Upper bound of one delay. Default 5000 ms. */
+  maxBackoffMs?: number;
+}
+
+export interface BusConfig {
+  brokers: string[];
+  clientId: string;
+  /** Prepended to every logical topic name; tests use it for isolation, e.g. `t-ab12.`. */
+  topicPrefix?: string;
+  /** Replication factor of the topics `ensureTopics` creates. Default 1. */
+  replicationFactor?: number;
+  retry?: RetryConfig;
+  requestTimeoutMs?: number;
+  /**
+   * Consumer session timeout. A consumer that dies without leaving its group
+   * holds its partitions this long. Default 30000 ms (Kafka's own default).
+   */
+  sessionTimeoutMs?: number;
+  logger?: BusLogger;
+}
+
+export interface ResolvedRetry {
+  maxAttempts: number;
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+}
+
+export interface ResolvedBusConfig {
+  brokers: string[];
+  clientId: string;
+  topicPrefix: string;
+  replicationFactor: number;
+  retry: ResolvedRetry;
+  requestTimeoutMs: number;
+  sessionTimeoutMs: number;
+  logger: BusLogger;
+}
+
+export class InvalidBusConfigError extends Error {
+  override readonly name = 'InvalidBusConfigError';
+}
+
+export function resolveBusConfig(config: BusConfig): ResolvedBusConfig {
+  if (config.brokers.length === 0) throw new InvalidBusConfigError('brokers: at least one broker is required');
+  if (config.clientId.trim() === '') throw new InvalidBusConfigError('clientId: required');
+  const retry: ResolvedRetry = {
+    maxAttempts: config.retry?.maxAttempts ?? 5,
+    initialBackoffMs: config.retry?.initialBackoffMs ?? 100,
+    maxBackoffMs: config.retry?.maxBackoffMs ?? 5000,
+  };
+  if (!Number.isInteger(retry.maxAttempts) || retry.maxAttempts < 1) {
+    throw new InvalidBusConfigError('retry.maxAttempts: must be an integer >= 1');
+  }
+  if (retry.initialBackoffMs < 0 || retry.maxBackoffMs < retry.initialBackoffMs) {
+    throw new InvalidBusConfigError('retry: need 0 <= initialBackoffMs <= maxBackoffMs');
+  }
+  return {
+    brokers: config.brokers,
+    clientId: config.clientId,
+    topicPrefix: config.topicPrefix ?? '',
+    replicationFactor: config.replicationFactor ?? 1,
+    retry,
+    requestTimeoutMs: config.requestTimeoutMs ?? 30_000,
+    sessionTimeoutMs: config.sessionTimeoutMs ?? 30_000,
+    logger: config.logger ?? jsonLineLogger,
+  };
+}

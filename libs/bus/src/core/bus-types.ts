@@ -1,0 +1,54 @@
+import type { Envelope, MessageContract } from '@baton/contracts';
+
+/** A validated message handed to a handler. */
+export interface ConsumedMessage {
+  envelope: Envelope;
+  contract: MessageContract;
+  /** Logical topic name, without the configured prefix. */
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  headers: Record<string, string>;
+}
+
+/** A record for the raw publishing path (the outbox relay stored these at commit time). */
+export interface OutgoingRecord {
+  /** Logical topic name, without the configured prefix. */
+  topic: string;
+  key: string;
+  value: Buffer | string;
+  headers?: Record<string, string>;
+}
+
+export type MessageHandler = (message: ConsumedMessage) => Promise<void>;
+
+export interface SubscribeOptions {
+  groupId: string;
+  /** Logical topic names. */
+  topics: readonly string[];
+  handler: MessageHandler;
+  /** Partitions handled in parallel; order is kept within a partition. Default 1. */
+  partitionsConsumedConcurrently?: number;
+  /** Where a group without committed offsets starts. Default true: nothing published before the first start is lost. */
+  fromBeginning?: boolean;
+}
+
+export interface Subscription {
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  /** Stops fetching, lets the in-flight handlers finish and commit, then leaves the group. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface RequestOptions {
+  timeoutMs?: number;
+}
+
+export interface BusStats {
+  published: number;
+  consumed: number;
+  handled: number;
+  retried: number;
+  deadLettered: number;
+}

@@ -1,0 +1,250 @@
+import { randomUUID } from 'node:crypto';
+import { ContractValidationError, type Envelope, type MessageContract } from '@baton/contracts';
+import { context as otelContext, trace } from '@opentelemetry/api';
+import { type Admin, Kafka, type Message, Partitioners, type Producer, logLevel } from 'kafkajs';
+import { type BusConfig, type ResolvedBusConfig, resolveBusConfig } from './bus-config';
+import { endSpan, startProducerSpan } from './bus-telemetry';
+import type {
+  BusStats,
+  ConsumedMessage,
+  OutgoingRecord,
+  RequestOptions,
+  SubscribeOptions,
+  Subscription,
+} from './bus-types';
+import { encodeOutgoing } from './envelope-validation';
+import { BusNotConnectedError, NotARequestError, toError } from './errors';
+import { KafkaSubscription } from './kafka-subscription';
+import { kafkajsLogCreator } from './kafkajs-logging';
+import { HEADERS, traceHeaders } from './message-headers';
+import { ReplyInbox } from './reply-inbox';
+import { planTopics } from './topic-plan';
+
+type State = 'new' | 'connected' | 'closed';
+
+/**
+ * Bounded on purpose: kafkajs' idempotent default retries forever, which turns
+ * a missing topic or a lost cluster into a publish that never returns. Callers
+ * (the outbox relay) retry a failed publish themselves.
+ */
+const PRODUCER_RETRY = { retries: 10, initialRetryTime: 100, maxRetryTime: 5_000 };
+
+/**
+ * Baton's Kafka layer: validated publish/consume of envelopes, manual commits
+ * after handling, retries with backoff, dead-letter topics, W3C trace context
+ * in headers, request/reply, graceful shutdown. The only kafkajs importer.
+ */
+export class KafkaBus {
+  private readonly config: ResolvedBusConfig;
+  private readonly kafka: Kafka;
+  private readonly producer: Producer;
+  private readonly admin: Admin;
+  private readonly subscriptions = new Set<KafkaSubscription>();
+  private readonly counters: BusStats = { published: 0, consumed: 0, handled: 0, retried: 0, deadLettered: 0 };
+  private readonly replies: ReplyInbox;
+  private state: State = 'new';
+  private connecting: Promise<void> | undefined;
+  private disconnecting: Promise<void> | undefined;
+
+  constructor(config: BusConfig) {
+    this.config = resolveBusConfig(config);
+    this.kafka = new Kafka({
+      clientId: this.config.clientId,
+      brokers: this.config.brokers,
+      logLevel: logLevel.WARN,
+      logCreator: kafkajsLogCreator(this.config.logger),
+      ...(config.requestTimeoutMs !== undefined ? { requestTimeout: config.requestTimeoutMs } : {}),
+    });
+    this.producer = this.kafka.producer({
+      idempotent: true,
+      // kafkajs keeps sequence numbers correct only with one request in flight per broker.
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      // Java-compatible murmur2, so a key lands on the same partition whatever client produced it.
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: PRODUCER_RETRY,
+    });
+    this.admin = this.kafka.admin();
+    this.replies = new ReplyInbox(this.config, this.admin, (groupId) => this.createConsumer(groupId));
+  }
+
+  /** Logical topic names are prefixed with this on the wire. */
+  get topicPrefix(): string {
+    return this.config.topicPrefix;
+  }
+
+  connect(): Promise<void> {
+    if (this.state === 'closed') return Promise.reject(new BusNotConnectedError('bus was disconnected'));
+    this.connecting ??= (async () => {
+      await Promise.all([this.producer.connect(), this.admin.connect()]);
+      this.state = 'connected';
+    })();
+    return this.connecting;
+  }
+
+  /** Creates each logical topic (prefixed) and its `.dlq` when missing; existing topics are left as they are. */
+  async ensureTopics(topics: readonly string[]): Promise<void> {
+    this.assertConnected();
+    const planned = planTopics(topics, this.config.topicPrefix, this.config.replicationFactor);
+    const existing = new Set(await this.admin.listTopics());
+    const missing = planned.filter((topic) => !existing.has(topic.topic));
+    if (missing.length === 0) return;
+    // Resolves false when a concurrent caller created them first, which is just as good.
+    await this.admin.createTopics({ topics: missing, waitForLeaders: true });
+    this.config.logger.info('topics created', { topics: missing.map((topic) => topic.topic) });
+  }
+
+  async publish<P>(contract: MessageContract<P>, envelope: Envelope<P>): Promise<void> {
+    await this.sendEnvelope(contract, envelope, `${this.config.topicPrefix}${contract.topic}`, {});
+  }
+
+  /**
+   * The raw path of the outbox relay: records were validated and their headers
+   * (trace context included) captured when the outbox row was committed.
+   */
+  async publishRecords(records: readonly OutgoingRecord[]): Promise<void> {
+    this.assertConnected();
+    if (records.length === 0) return;
+    const byTopic = new Map<string, Message[]>();
+    for (const record of records) {
+      const topic = `${this.config.topicPrefix}${record.topic}`;
+      const messages = byTopic.get(topic) ?? [];
+      messages.push({ key: record.key, value: record.value, headers: { ...record.headers } });
+      byTopic.set(topic, messages);
+    }
+    await this.producer.sendBatch({
+      acks: -1,
+      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+    });
+    this.counters.published += records.length;
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    this.assertConnected();
+    const subscription = new KafkaSubscription(options.groupId, options.topics, options.handler, {
+      consumer: this.createConsumer(options.groupId),
+      config: this.config,
+      stats: this.counters,
+      sendDeadLetter: async ({ topic, key, value, headers }) => {
+        await this.producer.send({ topic, acks: -1, messages: [{ key, value, headers }] });
+      },
+      onClosed: (closed) => this.subscriptions.delete(closed),
+    });
+    this.subscriptions.add(subscription);
+    try {
+      await subscription.start({
+        fromBeginning: options.fromBeginning ?? true,
+        partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+      });
+    } catch (error) {
+      await subscription.close().catch(() => undefined);
+      throw error;
+    }
+    return subscription;
+  }
+
+  /**
+   * Sends `envelope` with `baton-reply-to` / `baton-request-id` headers and
+   * resolves with the first reply carrying that request id, or rejects with
+   * RequestTimeoutError.
+   */
+  async request<P>(
+    contract: MessageContract<P>,
+    envelope: Envelope<P>,
+    options: RequestOptions = {},
+  ): Promise<ConsumedMessage> {
+    this.assertConnected();
+    encodeOutgoing(contract, envelope);
+    await this.replies.ensureStarted();
+    const requestId = randomUUID();
+    const reply = this.replies.expect(requestId, options.timeoutMs ?? this.config.requestTimeoutMs, contract.topic);
+    // The caller handles `reply` once this returns; until then a timeout must not count as unhandled.
+    reply.catch(() => undefined);
+    try {
+      await this.sendEnvelope(contract, envelope, `${this.config.topicPrefix}${contract.topic}`, {
+        [HEADERS.replyTo]: this.replies.physicalTopic,
+        [HEADERS.requestId]: requestId,
+      });
+    } catch (error) {
+      this.replies.cancel(requestId, toError(error));
+    }
+    return reply;
+  }
+
+  /** Answers a message received from `request()` on the requester's reply topic. */
+  async reply<P>(request: ConsumedMessage, contract: MessageContract<P>, envelope: Envelope<P>): Promise<void> {
+    const replyTo = request.headers[HEADERS.replyTo];
+    const requestId = request.headers[HEADERS.requestId];
+    if (replyTo === undefined || requestId === undefined) {
+      throw new NotARequestError(
+        `message ${request.envelope.id} on ${request.topic} has no ${HEADERS.replyTo} / ${HEADERS.requestId} header`,
+      );
+    }
+    await this.sendEnvelope(contract, envelope, replyTo, { [HEADERS.requestId]: requestId });
+  }
+
+  stats(): BusStats {
+    return { ...this.counters };
+  }
+
+  /** Stops every consumer gracefully (in-flight handlers finish and commit), then the producer. Idempotent. */
+  disconnect(): Promise<void> {
+    this.disconnecting ??= this.shutdown();
+    return this.disconnecting;
+  }
+
+  private async shutdown(): Promise<void> {
+    await this.connecting?.catch(() => undefined);
+    this.state = 'closed';
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
+    await this.replies.close();
+    await this.producer.disconnect();
+    await this.admin.disconnect();
+  }
+
+  private assertConnected(): void {
+    if (this.state !== 'connected') {
+      throw new BusNotConnectedError(this.state === 'new' ? 'call connect() first' : 'bus was disconnected');
+    }
+  }
+
+  private createConsumer(groupId: string) {
+    const sessionTimeout = this.config.sessionTimeoutMs;
+    return this.kafka.consumer({
+      groupId,
+      sessionTimeout,
+      heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
+      allowAutoTopicCreation: false,
+    });
+  }
+
+  private async sendEnvelope<P>(
+    contract: MessageContract<P>,
+    envelope: Envelope<P>,
+    physicalTopic: string,
+    extraHeaders: Record<string, string>,
+  ): Promise<void> {
+    this.assertConnected();
+    const value = encodeOutgoing(contract, envelope);
+    const key = contract.key(envelope);
+    if (typeof key !== 'string' || key === '') {
+      throw new ContractValidationError(['(key): the contract chose an empty key'], `cannot publish ${contract.type}`);
+    }
+    const span = startProducerSpan(otelContext.active(), { topic: physicalTopic, key, type: envelope.type });
+    try {
+      const headers = {
+        ...traceHeaders(trace.setSpan(otelContext.active(), span)),
+        [HEADERS.contentType]: 'application/json',
+        [HEADERS.type]: envelope.type,
+        [HEADERS.version]: String(envelope.version),
+        ...extraHeaders,
+      };
+      await this.producer.send({ topic: physicalTopic, acks: -1, messages: [{ key, value, headers }] });
+      this.counters.published += 1;
+      endSpan(span);
+    } catch (error) {
+      endSpan(span, toError(error));
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,211 @@
+import { ContractValidationError, type ParsedEnvelope, dlqTopic, parseEnvelope } from '@baton/contracts';
+import { context as otelContext, trace } from '@opentelemetry/api';
+import type { Consumer, EachMessagePayload } from 'kafkajs';
+import { backoffDelayMs } from './backoff';
+import type { ResolvedBusConfig } from './bus-config';
+import { endSpan, startConsumerSpan } from './bus-telemetry';
+import type { BusStats, ConsumedMessage, MessageHandler, Subscription } from './bus-types';
+import { buildDeadLetterHeaders, deadLetterReason } from './dead-letter';
+import { isRetryable, toError } from './errors';
+import { decodeHeaders, extractTraceContext } from './message-headers';
+
+export interface DeadLetterRecord {
+  topic: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}
+
+export interface SubscriptionDeps {
+  consumer: Consumer;
+  config: ResolvedBusConfig;
+  stats: BusStats;
+  sendDeadLetter: (record: DeadLetterRecord) => Promise<void>;
+  onClosed: (subscription: KafkaSubscription) => void;
+}
+
+/** What happened to one delivery; only `abandoned` leaves the offset uncommitted. */
+type Outcome = 'handled' | 'dead-lettered' | 'abandoned';
+
+/**
+ * One consumer group member. Every message ends handled or dead-lettered and
+ * only then is its offset committed, so a crash at any point redelivers it.
+ */
+export class KafkaSubscription implements Subscription {
+  private stopping = false;
+  private closing: Promise<void> | undefined;
+  private readonly wakeSleepers = new Set<() => void>();
+
+  constructor(
+    readonly groupId: string,
+    readonly topics: readonly string[],
+    private readonly handler: MessageHandler,
+    private readonly deps: SubscriptionDeps,
+  ) {}
+
+  async start(options: { fromBeginning: boolean; partitionsConsumedConcurrently: number }): Promise<void> {
+    const { consumer, config } = this.deps;
+    await consumer.connect();
+    await consumer.subscribe({
+      topics: this.topics.map((topic) => `${config.topicPrefix}${topic}`),
+      fromBeginning: options.fromBeginning,
+    });
+    await consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
+      eachMessage: (payload) => this.onMessage(payload),
+    });
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.stopping = true;
+    for (const wake of this.wakeSleepers) wake();
+    // kafkajs stops fetching and waits for the running eachMessage calls, which commit before returning.
+    await this.deps.consumer.disconnect();
+    this.deps.onClosed(this);
+  }
+
+  private logicalTopic(physical: string): string {
+    const prefix = this.deps.config.topicPrefix;
+    return prefix !== '' && physical.startsWith(prefix) ? physical.slice(prefix.length) : physical;
+  }
+
+  private async onMessage({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
+    const { stats, config } = this.deps;
+    stats.consumed += 1;
+    const headers = decodeHeaders(message.headers);
+    const source = { topic, partition, offset: message.offset, headers };
+    const key = message.key === null ? null : message.key.toString('utf8');
+
+    let parsed: ParsedEnvelope;
+    try {
+      parsed = parseEnvelope(this.logicalTopic(topic), message.value);
+    } catch (error) {
+      if (!(error instanceof ContractValidationError)) throw error;
+      // Invalid input cannot become valid by retrying: straight to the DLQ.
+      await this.deadLetter(source, message.key, message.value, error, 0, undefined);
+      await this.commit(topic, partition, message.offset);
+      return;
+    }
+
+    const consumed: ConsumedMessage = {
+      envelope: parsed.envelope,
+      contract: parsed.contract,
+      topic: this.logicalTopic(topic),
+      partition,
+      offset: message.offset,
+      key,
+      headers,
+    };
+    const span = startConsumerSpan(extractTraceContext(headers), { topic, key, type: parsed.envelope.type });
+    const spanContext = trace.setSpan(extractTraceContext(headers), span);
+
+    let outcome: Outcome = 'abandoned';
+    let lastError: Error | undefined;
+    for (let attempt = 1; attempt <= config.retry.maxAttempts; attempt += 1) {
+      try {
+        await otelContext.with(spanContext, () => this.handler(consumed));
+        outcome = 'handled';
+        break;
+      } catch (thrown) {
+        lastError = toError(thrown);
+        span.addEvent('handler failed', { attempt, 'exception.message': lastError.message });
+        if (!isRetryable(thrown) || attempt === config.retry.maxAttempts) {
+          await this.deadLetter(source, message.key, message.value, lastError, attempt, parsed.envelope.correlationId);
+          outcome = 'dead-lettered';
+          break;
+        }
+        stats.retried += 1;
+        config.logger.warn('handler failed, retrying', {
+          topic,
+          partition,
+          offset: message.offset,
+          attempt,
+          correlationId: parsed.envelope.correlationId,
+          error: lastError.message,
+        });
+        await this.sleep(backoffDelayMs(attempt + 1, config.retry));
+        // Retries are not in-flight work: on shutdown the message is left uncommitted for the next owner.
+        if (this.stopping) break;
+        await heartbeat();
+      }
+    }
+    endSpan(span, outcome === 'handled' ? undefined : lastError);
+
+    switch (outcome) {
+      case 'handled':
+        stats.handled += 1;
+        await this.commit(topic, partition, message.offset);
+        return;
+      case 'dead-lettered':
+        await this.commit(topic, partition, message.offset);
+        return;
+      case 'abandoned':
+        config.logger.info('shutting down mid-retry; message left uncommitted', {
+          topic,
+          partition,
+          offset: message.offset,
+        });
+        return;
+    }
+  }
+
+  private async deadLetter(
+    source: { topic: string; partition: number; offset: string; headers: Record<string, string> },
+    key: Buffer | null,
+    value: Buffer | null,
+    error: Error,
+    attempts: number,
+    correlationId: string | undefined,
+  ): Promise<void> {
+    const reason = deadLetterReason(error);
+    // A failed DLQ write throws out of eachMessage: the offset stays uncommitted and kafkajs redelivers.
+    await this.deps.sendDeadLetter({
+      topic: dlqTopic(source.topic),
+      key,
+      value,
+      headers: buildDeadLetterHeaders(source, reason, attempts, new Date()),
+    });
+    this.deps.stats.deadLettered += 1;
+    this.deps.config.logger.error('message dead-lettered', {
+      topic: source.topic,
+      partition: source.partition,
+      offset: source.offset,
+      attempts,
+      reason,
+      correlationId: correlationId ?? null,
+    });
+  }
+
+  private async commit(topic: string, partition: number, offset: string): Promise<void> {
+    try {
+      await this.deps.consumer.commitOffsets([{ topic, partition, offset: (BigInt(offset) + 1n).toString() }]);
+    } catch (error) {
+      // Typically a rebalance: the partition's next owner redelivers from the last commit (inboxes dedupe).
+      this.deps.config.logger.warn('offset commit failed', {
+        topic,
+        partition,
+        offset,
+        error: toError(error).message,
+      });
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.wakeSleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.wakeSleepers.add(wake);
+    });
+  }
+}
