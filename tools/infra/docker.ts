@@ -12,9 +12,30 @@ export const COMPOSE_FILE = join(REPO_ROOT, 'docker-compose.yml');
 const SERVICES: Record<Component, string> = { kafka: 'kafka', postgres: 'postgres', neo4j: 'neo4j' };
 
 /** True only when a Docker engine answers, not merely when the client is installed. */
-export function dockerAvailable(): boolean {
+export function dockerEngineAvailable(): boolean {
   if (which('docker') === undefined) return false;
   return run('docker', ['info', '--format', '{{.ServerVersion}}'], { timeout: 10_000 }).status === 0;
+}
+
+let composeCommand: string[] | null | undefined;
+
+/** `docker compose` (plugin) or the standalone `docker-compose`; null when neither exists. */
+function findCompose(): string[] | null {
+  if (composeCommand !== undefined) return composeCommand;
+  if (run('docker', ['compose', 'version'], { timeout: 10_000 }).status === 0) composeCommand = ['docker', 'compose'];
+  else if (which('docker-compose') !== undefined) composeCommand = ['docker-compose'];
+  else composeCommand = null;
+  return composeCommand;
+}
+
+/** The Docker path is usable: an engine answers and a compose implementation exists. */
+export function dockerAvailable(log?: (msg: string) => void): boolean {
+  if (!dockerEngineAvailable()) return false;
+  if (findCompose() === null) {
+    log?.('infra: a Docker engine answers but neither `docker compose` nor docker-compose is installed; using the native path');
+    return false;
+  }
+  return true;
 }
 
 export function composeEndpoints(): InfraEndpoints {
@@ -27,7 +48,10 @@ export function composeEndpoints(): InfraEndpoints {
 }
 
 function compose(args: string[], timeoutMs: number): { status: number | null; output: string } {
-  const result = run('docker', ['compose', '-f', COMPOSE_FILE, ...args], { cwd: REPO_ROOT, timeout: timeoutMs });
+  const command = findCompose();
+  if (command === null) return { status: null, output: 'docker compose is not installed' };
+  const [bin, ...prefix] = command as [string, ...string[]];
+  const result = run(bin, [...prefix, '-f', COMPOSE_FILE, ...args], { cwd: REPO_ROOT, timeout: timeoutMs });
   return { status: result.status, output: (result.stdout + result.stderr).trim() };
 }
 

@@ -94,12 +94,12 @@ function nativeEndpoints(ports: Record<Component, number>, password: string): In
 }
 
 /** BATON_INFRA=native|docker|env forces a path; otherwise env, then Docker, then native. */
-export function resolveMode(env: NodeJS.ProcessEnv = process.env): InfraMode {
+export function resolveMode(env: NodeJS.ProcessEnv = process.env, log?: Logger): InfraMode {
   const forced = env['BATON_INFRA'];
   if (forced === 'native' || forced === 'docker' || forced === 'env') return forced;
   if (forced !== undefined && forced !== '') throw new Error(`BATON_INFRA=${forced}: expected native, docker or env`);
   if (endpointsFromEnv(env) !== undefined) return 'env';
-  return dockerAvailable() ? 'docker' : 'native';
+  return dockerAvailable(log) ? 'docker' : 'native';
 }
 
 async function checkAll(endpoints: InfraEndpoints, timeoutMs: number): Promise<void> {
@@ -117,7 +117,7 @@ async function checkAll(endpoints: InfraEndpoints, timeoutMs: number): Promise<v
 }
 
 export async function up(log: Logger, opts: { fsync?: boolean } = {}): Promise<UpResult> {
-  const mode = resolveMode();
+  const mode = resolveMode(process.env, log);
   if (mode === 'env') {
     const endpoints = endpointsFromEnv();
     if (endpoints === undefined) throw new Error('BATON_INFRA=env but KAFKA_BROKERS, DATABASE_URL and NEO4J_URI are not set');

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { Component } from './health';
@@ -59,10 +59,6 @@ export function readRunRecord(layout: NativeLayout, component: Component): RunRe
 export function writeRunRecord(layout: NativeLayout, component: Component, record: RunRecord): void {
   mkdirSync(layout.run, { recursive: true });
   writeFileSync(runFile(layout, component), `${JSON.stringify(record, null, 2)}\n`);
-}
-
-export function removeRunRecord(layout: NativeLayout, component: Component): void {
-  rmSync(runFile(layout, component), { force: true });
 }
 
 /**
