@@ -113,7 +113,11 @@ describe('JsonLogger', () => {
 
     logger.error('request failed', stack, 'ExceptionsHandler');
 
-    expect(lines[0]?.entry).toMatchObject({ msg: 'request failed', context: 'ExceptionsHandler', err: { stack } });
+    expect(lines[0]?.entry).toMatchObject({
+      msg: 'request failed',
+      context: 'ExceptionsHandler',
+      err: { stack },
+    });
   });
 
   it('writes only levels at or above the threshold', () => {

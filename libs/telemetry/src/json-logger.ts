@@ -103,7 +103,9 @@ export class JsonLogger implements LoggerService {
 }
 
 function levelsFrom(threshold: LogLevel): Set<LogLevel> {
-  return new Set((Object.keys(SEVERITY) as LogLevel[]).filter((level) => SEVERITY[level] >= SEVERITY[threshold]));
+  return new Set(
+    (Object.keys(SEVERITY) as LogLevel[]).filter((level) => SEVERITY[level] >= SEVERITY[threshold]),
+  );
 }
 
 /**
@@ -124,7 +126,11 @@ function splitNestParams(params: unknown[]): { contextName?: string; stack?: str
     stack = rest[stackIndex] as string;
     rest.splice(stackIndex, 1);
   }
-  return { ...(contextName !== undefined ? { contextName } : {}), ...(stack !== undefined ? { stack } : {}), rest };
+  return {
+    ...(contextName !== undefined ? { contextName } : {}),
+    ...(stack !== undefined ? { stack } : {}),
+    rest,
+  };
 }
 
 function addMessage(entry: Record<string, unknown>, message: unknown): void {

@@ -41,7 +41,9 @@ export function startTelemetry(options: TelemetryOptions): TelemetryHandle {
   const spanProcessors: SpanProcessor[] = [
     // Without an exporter a processor must still exist, otherwise NodeSDK
     // registers no tracer provider and spans would carry no ids to propagate.
-    tracesUrl !== undefined ? new BatchSpanProcessor(new OTLPTraceExporter({ url: tracesUrl })) : new NoopSpanProcessor(),
+    tracesUrl !== undefined
+      ? new BatchSpanProcessor(new OTLPTraceExporter({ url: tracesUrl }))
+      : new NoopSpanProcessor(),
     ...(options.spanProcessors ?? []),
   ];
 

@@ -44,7 +44,10 @@ describe('withSpan', () => {
     ).rejects.toBe(failure);
 
     const [span] = await flushedSpans();
-    expect(span?.status).toEqual({ code: SpanStatusCode.ERROR, message: 'StepTimeoutError: step triage timed out' });
+    expect(span?.status).toEqual({
+      code: SpanStatusCode.ERROR,
+      message: 'StepTimeoutError: step triage timed out',
+    });
     const exception = span?.events.find((event) => event.name === 'exception');
     expect(exception?.attributes?.['exception.type']).toBe('StepTimeoutError');
     expect(exception?.attributes?.['exception.message']).toBe('step triage timed out');
