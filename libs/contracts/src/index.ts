@@ -13,3 +13,5 @@ export * from './messages/agent/agent-heartbeat.message';
 export * from './openapi/openapi-schema';
 export * from './messages/cloud-events/cloud-event';
 export * from './messages/cloud-events/cloud-event-record';
+export * from './asyncapi/asyncapi-document';
+export * from './asyncapi/asyncapi-yaml';

@@ -40,12 +40,23 @@ export type CloudEventExtensionValue = z.infer<typeof cloudEventExtensionValueSc
 
 export const cloudEventSchema = z
   .object({
-    specversion: z.literal(CLOUDEVENTS_SPEC_VERSION),
-    id: z.string().min(1),
-    source: z.string().min(1).refine(isUriReference, 'must be a URI-reference (RFC 3986)'),
-    type: z.string().min(1),
+    specversion: z.literal(CLOUDEVENTS_SPEC_VERSION).meta({ description: 'The CloudEvents version: 1.0.' }),
+    id: z.string().min(1).meta({ description: 'Unique per source; source + id identifies the event.' }),
+    source: z
+      .string()
+      .min(1)
+      .refine(isUriReference, 'must be a URI-reference (RFC 3986)')
+      .meta({ format: 'uri-reference', description: 'The context the event happened in.' }),
+    type: z
+      .string()
+      .min(1)
+      .meta({ description: 'The kind of occurrence, e.g. com.example.deployment.finished.' }),
     datacontenttype: z.string().regex(MEDIA_TYPE, 'must be a media type (RFC 2046)').optional(),
-    dataschema: z.string().refine(isAbsoluteUri, 'must be an absolute URI (RFC 3986)').optional(),
+    dataschema: z
+      .string()
+      .refine(isAbsoluteUri, 'must be an absolute URI (RFC 3986)')
+      .meta({ format: 'uri' })
+      .optional(),
     subject: z.string().min(1).optional(),
     time: z.iso.datetime({ offset: true, message: 'must be an RFC 3339 timestamp' }).optional(),
     data: jsonValueSchema.optional(),
