@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 
 import { findProcesses, type NativeLayout } from './native-context';
-import { isAlive, run, runOrThrow, stopProcess, which } from './processes';
+import { cmdlineOf, isAlive, run, runOrThrow, stopProcess, which } from './processes';
 
 export const POSTGRES_DB = 'baton';
 export const POSTGRES_ROLE = 'baton';
@@ -108,10 +108,8 @@ export function findPostgresPid(layout: NativeLayout): number | undefined {
     const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
     if (Number.isInteger(pid) && pid > 0 && isAlive(pid) && findProcesses(postgresMarker(layout)).includes(pid)) return pid;
   }
-  return findProcesses(postgresMarker(layout)).find((pid) => {
-    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return cmd.split('\0')[0]?.endsWith('/postgres') ?? false;
-  });
+  // The postmaster is the process whose executable is `postgres`; pg_ctl/runuser may carry the marker too.
+  return findProcesses(postgresMarker(layout)).find((pid) => cmdlineOf(pid)?.split(' ')[0]?.endsWith('/postgres') ?? false);
 }
 
 export interface PostgresRuntime {
