@@ -3,3 +3,4 @@ export * from './with-span';
 export * from './trace-context';
 export * from './log-context';
 export * from './json-logger';
+export * from './metrics';

@@ -41,7 +41,7 @@ describe('startTelemetry with an OTLP endpoint', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
-  it('exports spans to <OTEL_EXPORTER_OTLP_ENDPOINT>/v1/traces with the service resource', async () => {
+  it('exports spans to <OTEL_EXPORTER_OTLP_ENDPOINT>/v1/traces with the service resource, and metrics', async () => {
     const { port } = server.address() as AddressInfo;
     await run(process.execPath, ['tools/run-ts.cjs', 'libs/telemetry/src/testing/otlp-export-child.ts'], {
       cwd: repoRoot,
@@ -62,5 +62,10 @@ describe('startTelemetry with an OTLP endpoint', () => {
     expect(body).toContain('"spec-exporter"');
     expect(body).toContain('"1.2.3"');
     expect(body).toContain('"wf-1"');
+
+    // Metrics follow the OTEL_* variables: OTLP over HTTP/protobuf to <endpoint>/v1/metrics.
+    const metricRequests = received.filter((request) => request.path === '/v1/metrics');
+    expect(metricRequests.length).toBeGreaterThanOrEqual(1);
+    expect(metricRequests.some((request) => request.body.includes('baton.spec.exported'))).toBe(true);
   }, 60_000);
 });

@@ -1,9 +1,10 @@
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
-import { NodeSDK } from '@opentelemetry/sdk-node';
+import { type metrics as sdkMetrics, NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { rebindMetrics } from './metrics';
 
 export interface TelemetryOptions {
   serviceName: string;
@@ -16,6 +17,12 @@ export interface TelemetryOptions {
   otlpEndpoint?: string;
   /** Extra span processors, e.g. an in-memory exporter in tests. */
   spanProcessors?: readonly SpanProcessor[];
+  /**
+   * Metric readers. By default metrics follow the standard OTEL_* variables:
+   * exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT (or _METRICS_ENDPOINT,
+   * or OTEL_METRICS_EXPORTER) is set, otherwise not collected at all.
+   */
+  metricReaders?: readonly sdkMetrics.IMetricReader[];
 }
 
 export interface TelemetryHandle {
@@ -59,12 +66,14 @@ export function startTelemetry(options: TelemetryOptions): TelemetryHandle {
       propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
     }),
     spanProcessors,
-    // Empty lists stop NodeSDK from building OTLP metric and log exporters from
-    // the environment, which would otherwise poll a collector that may not exist.
-    metricReaders: [],
+    // An empty list stops NodeSDK from building exporters from the environment,
+    // which by default would push to a collector on localhost that may not exist.
+    ...(metricReadersFor(options) ?? {}),
+    // Logs go to stdout as JSON lines (JsonLogger), not through OTLP.
     logRecordProcessors: [],
   });
   sdk.start();
+  rebindMetrics();
 
   let stopping: Promise<void> | undefined;
   started = {
@@ -74,6 +83,19 @@ export function startTelemetry(options: TelemetryOptions): TelemetryHandle {
     },
   };
   return started;
+}
+
+/** Undefined lets NodeSDK build OTLP metric readers from the OTEL_* variables. */
+function metricReadersFor(
+  options: TelemetryOptions,
+): { metricReaders: sdkMetrics.IMetricReader[] } | undefined {
+  if (options.metricReaders !== undefined) return { metricReaders: [...options.metricReaders] };
+  const configured = [
+    'OTEL_METRICS_EXPORTER',
+    'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT',
+    'OTEL_EXPORTER_OTLP_ENDPOINT',
+  ].some((name) => nonEmpty(process.env[name]) !== undefined);
+  return configured ? undefined : { metricReaders: [] };
 }
 
 function resolveTracesUrl(otlpEndpoint: string | undefined): string | undefined {
