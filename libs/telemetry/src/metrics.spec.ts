@@ -4,8 +4,13 @@ import { startTelemetry, type TelemetryHandle } from './start-telemetry';
 
 /** A reader collected on demand, so the spec reads exactly what the SDK aggregated. */
 class OnDemandReader extends sdkMetrics.MetricReader {
-  protected override async onForceFlush(): Promise<void> {}
-  protected override async onShutdown(): Promise<void> {}
+  // Nothing is buffered: collect() reads the SDK's aggregation directly.
+  protected override onForceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  protected override onShutdown(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 const reader = new OnDemandReader();
