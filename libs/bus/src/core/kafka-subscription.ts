@@ -35,6 +35,8 @@ export class KafkaSubscription implements Subscription {
   private stopping = false;
   private closing: Promise<void> | undefined;
   private readonly wakeSleepers = new Set<() => void>();
+  private inFlight = 0;
+  private readonly drainWaiters: (() => void)[] = [];
 
   constructor(
     readonly groupId: string,
@@ -65,7 +67,8 @@ export class KafkaSubscription implements Subscription {
   private async shutdown(): Promise<void> {
     this.stopping = true;
     for (const wake of this.wakeSleepers) wake();
-    // kafkajs stops fetching and waits for the running eachMessage calls, which commit before returning.
+    // Drain before kafkajs stops: once its runner is stopping, commitOffsets silently does nothing.
+    await this.drained();
     await this.deps.consumer.disconnect();
     this.deps.onClosed(this);
   }
@@ -75,7 +78,24 @@ export class KafkaSubscription implements Subscription {
     return prefix !== '' && physical.startsWith(prefix) ? physical.slice(prefix.length) : physical;
   }
 
-  private async onMessage({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
+  private drained(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  private async onMessage(payload: EachMessagePayload): Promise<void> {
+    // Shutting down: leave the message uncommitted for the partition's next owner.
+    if (this.stopping) return;
+    this.inFlight += 1;
+    try {
+      await this.process(payload);
+    } finally {
+      this.inFlight -= 1;
+      if (this.inFlight === 0) for (const resolve of this.drainWaiters.splice(0)) resolve();
+    }
+  }
+
+  private async process({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
     const { stats, config } = this.deps;
     stats.consumed += 1;
     const headers = decodeHeaders(message.headers);
