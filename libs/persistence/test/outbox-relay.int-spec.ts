@@ -1,0 +1,241 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { KafkaBus } from '@baton/bus';
+import type { DataSource } from 'typeorm';
+import { createEnvelope, type Envelope, type PayloadOf, serializeEnvelope, TOPICS, workflowCompleted } from '@baton/contracts';
+import { startTelemetry, type TelemetryHandle, withSpan } from '@baton/telemetry';
+import {
+  initializeDataSource,
+  Outbox,
+  OutboxMessage,
+  type OutboxPublisher,
+  type OutboxRecord,
+  OutboxRelay,
+  PersistenceUsageError,
+} from '../src/index';
+import { eventually } from '../src/testing/eventually';
+import { KafkaProbe, testKafka } from '../src/testing/kafka-probe';
+import { connectTestBus } from '../src/testing/test-bus';
+import { countRows, createTestDataSource, insertOrder } from '../src/testing/test-orders';
+import { dropSchema, uniqueSchema } from '../src/testing/test-schema';
+
+const url = process.env['DATABASE_URL'] ?? '';
+const brokers = (process.env['KAFKA_BROKERS'] ?? '').split(',');
+const CLIENT_ID = 'persistence-outbox-test';
+const HOUR = 3_600_000;
+const quietLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
+
+type Completed = Envelope<PayloadOf<typeof workflowCompleted>>;
+
+function completed(workflowId: string, output: Completed['payload']['output'] = null): Completed {
+  return createEnvelope(workflowCompleted, { workflowId, output }, { source: 'outbox-test', correlationId: workflowId });
+}
+
+/** A publisher whose broker is "down" until told otherwise; records every batch it was offered. */
+class SwitchablePublisher implements OutboxPublisher {
+  down = true;
+  readonly offered: string[][] = [];
+
+  constructor(private readonly inner: OutboxPublisher) {}
+
+  async publishRecords(records: readonly OutboxRecord[]): Promise<void> {
+    this.offered.push(records.map((record) => record.key));
+    if (this.down) throw new Error('broker unavailable');
+    await this.inner.publishRecords(records);
+  }
+}
+
+describe('Outbox and OutboxRelay on real Postgres and Kafka', () => {
+  const schema = uniqueSchema('outbox');
+  const prefix = `t${randomBytes(4).toString('hex')}.`;
+  const kafka = testKafka(brokers, CLIENT_ID);
+  let publisher: KafkaBus;
+  const probe = new KafkaProbe(kafka, `${prefix}${TOPICS.workflowEvents}`, `probe-${prefix}`);
+  const outbox = new Outbox();
+  const relays: OutboxRelay[] = [];
+  const extraSources: DataSource[] = [];
+  let dataSource: DataSource;
+  let telemetry: TelemetryHandle;
+
+  function relay(options: ConstructorParameters<typeof OutboxRelay>[2] = {}, via: OutboxPublisher = publisher, applicationName?: string): OutboxRelay {
+    let source = dataSource;
+    if (applicationName !== undefined) {
+      source = createTestDataSource(url, schema, applicationName);
+      extraSources.push(source);
+    }
+    const created = new OutboxRelay(source, via, { logger: quietLogger, ...options });
+    relays.push(created);
+    return created;
+  }
+
+  async function enqueueAll(envelopes: readonly Completed[]): Promise<void> {
+    await dataSource.transaction(async (manager) => {
+      for (const envelope of envelopes) await outbox.enqueue(manager, workflowCompleted, envelope);
+    });
+  }
+
+  async function row(id: string): Promise<OutboxMessage> {
+    return dataSource.getRepository(OutboxMessage).findOneByOrFail({ id });
+  }
+
+  const unpublished = (): Promise<number> => countRows(dataSource, 'outbox_messages', 'published_at IS NULL');
+  const received = (ids: readonly string[]): string[] => probe.ids().filter((id) => ids.includes(id));
+
+  /** Last statement of a relay's session; an idle SELECT means it read an empty backlog and sleeps. */
+  async function relaySession(applicationName: string): Promise<{ state: string; query: string } | undefined> {
+    const rows: { state: string; query: string }[] = await dataSource.query(
+      'SELECT state, query FROM pg_stat_activity WHERE application_name = $1',
+      [applicationName],
+    );
+    return rows[0];
+  }
+
+  beforeAll(async () => {
+    telemetry = startTelemetry({ serviceName: 'persistence-int-test' });
+    dataSource = await initializeDataSource(createTestDataSource(url, schema, 'outbox-test'));
+    publisher = await connectTestBus(brokers, prefix, CLIENT_ID);
+    await probe.start();
+  });
+
+  afterEach(async () => {
+    for (const created of relays.splice(0)) await created.stop();
+  });
+
+  afterAll(async () => {
+    await probe.stop();
+    await publisher.disconnect();
+    for (const source of extraSources) if (source.isInitialized) await source.destroy();
+    await dataSource.destroy();
+    await dropSchema(url, schema);
+    await telemetry.shutdown();
+  });
+
+  it('stores the exact bytes, key, logical topic and type headers together with the state change', async () => {
+    const envelope = completed(randomUUID(), { answer: 42 });
+    const orderId = randomUUID();
+    await dataSource.transaction(async (manager) => {
+      await insertOrder(manager, orderId, 'state change');
+      await outbox.enqueue(manager, workflowCompleted, envelope);
+    });
+
+    const stored = await row(envelope.id);
+    expect(stored.value.equals(serializeEnvelope(envelope))).toBe(true);
+    expect(stored.messageKey).toBe(envelope.payload.workflowId);
+    expect(stored.topic).toBe(TOPICS.workflowEvents);
+    expect(stored.headers).toMatchObject({ 'baton-type': 'workflow.completed', 'baton-version': '1' });
+    expect(stored.publishedAt).toBeNull();
+    expect(await countRows(dataSource, 'test_orders', 'id = $1', [orderId])).toBe(1);
+  });
+
+  it('leaves no message behind when the caller rolls back: state and message commit together or not at all', async () => {
+    const envelope = completed(randomUUID());
+    const orderId = randomUUID();
+
+    await expect(
+      dataSource.transaction(async (manager) => {
+        await insertOrder(manager, orderId, 'never happened');
+        await outbox.enqueue(manager, workflowCompleted, envelope);
+        throw new Error('business rule violated');
+      }),
+    ).rejects.toThrow('business rule violated');
+
+    expect(await countRows(dataSource, 'outbox_messages', 'id = $1', [envelope.id])).toBe(0);
+    expect(await countRows(dataSource, 'test_orders', 'id = $1', [orderId])).toBe(0);
+  });
+
+  it('refuses to enqueue outside a transaction', async () => {
+    await expect(outbox.enqueue(dataSource.manager, workflowCompleted, completed(randomUUID()))).rejects.toThrow(
+      PersistenceUsageError,
+    );
+  });
+
+  it('wakes on NOTIFY at commit, publishes in seq order per key with the enqueuing trace, and marks rows published', async () => {
+    const name = 'notify-relay';
+    const notified = relay({ pollIntervalMs: HOUR }, publisher, name);
+    notified.start();
+    // Drain what earlier tests left, then wait until the relay sleeps on an empty read: with an
+    // hour-long poll interval only the NOTIFY of the next commit can wake it.
+    await eventually('the relay to drain and go idle', async () => {
+      const session = await relaySession(`${name}-outbox-relay`);
+      const idle = session?.state === 'idle' && session.query.trimStart().startsWith('SELECT seq');
+      return idle && (await unpublished()) === 0 ? true : undefined;
+    });
+
+    const [a, b] = [randomUUID(), randomUUID()];
+    const envelopes = [completed(a, 1), completed(b, 1), completed(a, 2), completed(a, 3), completed(b, 2), completed(b, 3)];
+    const traceId = await withSpan('enqueue-in-a-span', {}, async (span) => {
+      await enqueueAll(envelopes.slice(0, 3));
+      await enqueueAll(envelopes.slice(3));
+      return span.spanContext().traceId;
+    });
+    const ids = envelopes.map((envelope) => envelope.id);
+
+    await eventually('all six on Kafka', async () => (received(ids).length === 6 ? true : undefined));
+    for (const key of [a, b]) {
+      const inSeqOrder = envelopes.filter((envelope) => envelope.payload.workflowId === key).map((envelope) => envelope.id);
+      const arrived = probe.received.filter((message) => message.key === key).map((message) => message.envelopeId);
+      expect(arrived).toEqual(inSeqOrder);
+    }
+    for (const message of probe.received.filter((candidate) => ids.includes(candidate.envelopeId))) {
+      expect(message.headers['traceparent']).toContain(traceId);
+      expect(message.headers['baton-type']).toBe('workflow.completed');
+    }
+    for (const id of ids) {
+      const stored = await row(id);
+      expect(stored.publishedAt).toBeInstanceOf(Date);
+      expect(stored.attempts).toBe(1);
+    }
+  });
+
+  it('retries a failing publish from the same row, recording attempts and the error, and never skips', async () => {
+    const switchable = new SwitchablePublisher(publisher);
+    const retrying = relay({ retryBaseMs: 20, retryMaxMs: 100 }, switchable);
+    const key = randomUUID();
+    const envelopes = [completed(key, 1), completed(key, 2), completed(key, 3)];
+    await enqueueAll(envelopes);
+    retrying.start();
+
+    const failed = await eventually('two failed attempts recorded', async () => {
+      const stored = await row(envelopes[0]?.id ?? '');
+      return stored.attempts >= 2 ? stored : undefined;
+    });
+    expect(failed.lastError).toContain('broker unavailable');
+    expect(failed.publishedAt).toBeNull();
+    switchable.down = false;
+
+    const ids = envelopes.map((envelope) => envelope.id);
+    await eventually('the batch on Kafka after recovery', async () => (received(ids).length === 3 ? true : undefined));
+    expect(received(ids)).toEqual(ids);
+    // Every attempt offered the same head of the backlog: nothing was skipped past.
+    expect(new Set(switchable.offered.map((batch) => batch.join(','))).size).toBe(1);
+    const published = await eventually('rows marked', async () => {
+      const stored = await row(envelopes[2]?.id ?? '');
+      return stored.publishedAt !== null ? stored : undefined;
+    });
+    expect(published.lastError).toBeNull();
+    expect(published.attempts).toBe(switchable.offered.length);
+  });
+
+  it('lets one relay per schema publish; a standby takes over when the holder goes away', async () => {
+    const first = relay({ pollIntervalMs: 50 }, publisher, 'relay-a');
+    first.start();
+    await eventually('relay a to hold the lock', async () => (first.isLeader ? true : undefined));
+    const second = relay({ pollIntervalMs: 50 }, publisher, 'relay-b');
+    second.start();
+    await eventually('relay b to try the lock and stand by', async () => {
+      const session = await relaySession('relay-b-outbox-relay');
+      return session?.query.includes('pg_try_advisory_lock') ? true : undefined;
+    });
+    expect(second.isLeader).toBe(false);
+
+    const beforeHandOver = completed(randomUUID());
+    await enqueueAll([beforeHandOver]);
+    await eventually('published by a', async () => (received([beforeHandOver.id]).length === 1 ? true : undefined));
+    expect(second.isLeader).toBe(false);
+
+    await first.stop();
+    await eventually('relay b to take over', async () => (second.isLeader ? true : undefined));
+    const afterHandOver = completed(randomUUID());
+    await enqueueAll([afterHandOver]);
+    await eventually('published by b', async () => (received([afterHandOver.id]).length === 1 ? true : undefined));
+  });
+});
