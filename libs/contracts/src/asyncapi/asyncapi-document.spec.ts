@@ -3,16 +3,16 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { MESSAGE_CONTRACTS } from '../messages/registry';
 import { dlqTopic, TOPIC_CATALOGUE, TOPICS } from '../topics/topics';
-import { asyncApiMessageKey, buildAsyncApiDocument, type JsonObject } from './asyncapi-document';
+import { asyncApiMessageKey, buildAsyncApiDocument, type AsyncApiObject } from './asyncapi-document';
 import { ASYNCAPI_FILE, ASYNCAPI_GENERATE_COMMAND, renderAsyncApiYaml } from './asyncapi-yaml';
 
 const document = buildAsyncApiDocument();
 const COMPONENT_KEY = /^[A-Za-z0-9.\-_]+$/;
 
-function object(value: unknown, where: string): JsonObject {
+function object(value: unknown, where: string): AsyncApiObject {
   if (value === null || typeof value !== 'object' || Array.isArray(value))
     throw new Error(`${where} is not an object`);
-  return value as JsonObject;
+  return value as AsyncApiObject;
 }
 
 /** Resolves a local JSON pointer (`#/a/b~1c`) against the document. */
@@ -22,7 +22,7 @@ function resolve(ref: string): unknown {
   for (const raw of ref.slice(2).split('/')) {
     const segment = raw.replace(/~1/g, '/').replace(/~0/g, '~');
     if (node === null || typeof node !== 'object' || !(segment in node)) return undefined;
-    node = (node as JsonObject)[segment];
+    node = (node as AsyncApiObject)[segment];
   }
   return node;
 }
@@ -161,7 +161,7 @@ describe('AsyncAPI document', () => {
     }
     for (const [id, operation] of Object.entries(document.operations)) {
       const channelRef = String(object(operation['channel'], `${id}.channel`)['$ref']);
-      for (const message of operation['messages'] as JsonObject[]) {
+      for (const message of operation['messages'] as AsyncApiObject[]) {
         expect(String(message['$ref']).startsWith(`${channelRef}/messages/`)).toBe(true);
       }
     }

@@ -12,16 +12,16 @@ import { DLQ_SUFFIX, TOPIC_CATALOGUE, TOPICS, type TopicName, type TopicSpec } f
  * `npm run asyncapi` writes it to libs/contracts/asyncapi.yaml.
  */
 
-export type JsonObject = { [key: string]: unknown };
+export type AsyncApiObject = { [key: string]: unknown };
 
 export interface AsyncApiDocument {
   asyncapi: '3.0.0';
-  info: JsonObject;
+  info: AsyncApiObject;
   defaultContentType: string;
-  servers: Record<string, JsonObject>;
-  channels: Record<string, JsonObject>;
-  operations: Record<string, JsonObject>;
-  components: { schemas: Record<string, JsonObject>; messages: Record<string, JsonObject> };
+  servers: Record<string, AsyncApiObject>;
+  channels: Record<string, AsyncApiObject>;
+  operations: Record<string, AsyncApiObject>;
+  components: { schemas: Record<string, AsyncApiObject>; messages: Record<string, AsyncApiObject> };
 }
 
 /** Bumped by hand when the document's shape (not a contract) changes. */
@@ -50,8 +50,8 @@ export function buildAsyncApiDocument(): AsyncApiDocument {
     compare(asyncApiMessageKey(a), asyncApiMessageKey(b)),
   );
 
-  const channels: Record<string, JsonObject> = {};
-  const operations: Record<string, JsonObject> = {};
+  const channels: Record<string, AsyncApiObject> = {};
+  const operations: Record<string, AsyncApiObject> = {};
   for (const spec of Object.values(TOPIC_CATALOGUE)) {
     const channelId = channelIds.get(spec.name);
     if (channelId === undefined) throw new Error(`topic ${spec.name} is not in TOPICS`);
@@ -65,7 +65,7 @@ export function buildAsyncApiDocument(): AsyncApiDocument {
   channels[DEAD_LETTER_CHANNEL] = deadLetterChannel(channelIds);
   addDeadLetterOperations(operations);
 
-  const messages: Record<string, JsonObject> = {};
+  const messages: Record<string, AsyncApiObject> = {};
   for (const contract of contracts) messages[asyncApiMessageKey(contract)] = contractMessage(contract);
   messages[CLOUDEVENT_BINARY_MESSAGE] = cloudEventBinaryMessage();
   messages[CLOUDEVENT_STRUCTURED_MESSAGE] = cloudEventStructuredMessage();
@@ -114,7 +114,7 @@ over the Kafka protocol binding (binary or structured mode) instead of the envel
 
 Deployments may prefix every topic name (tests do, for isolation); addresses here are unprefixed.`;
 
-function topicChannel(spec: TopicSpec, messageKeys: readonly string[]): JsonObject {
+function topicChannel(spec: TopicSpec, messageKeys: readonly string[]): AsyncApiObject {
   return {
     address: spec.name,
     title: spec.name,
@@ -134,7 +134,7 @@ function topicChannel(spec: TopicSpec, messageKeys: readonly string[]): JsonObje
   };
 }
 
-function deadLetterChannel(channelIds: ReadonlyMap<TopicName, string>): JsonObject {
+function deadLetterChannel(channelIds: ReadonlyMap<TopicName, string>): AsyncApiObject {
   return {
     address: `{topic}${DLQ_SUFFIX}`,
     title: `<topic>${DLQ_SUFFIX}`,
@@ -159,7 +159,7 @@ function deadLetterChannel(channelIds: ReadonlyMap<TopicName, string>): JsonObje
 }
 
 function addOperations(
-  operations: Record<string, JsonObject>,
+  operations: Record<string, AsyncApiObject>,
   channelId: string,
   spec: TopicSpec,
   messageKeys: readonly string[],
@@ -181,7 +181,7 @@ function addOperations(
   }
 }
 
-function addDeadLetterOperations(operations: Record<string, JsonObject>): void {
+function addDeadLetterOperations(operations: Record<string, AsyncApiObject>): void {
   const channel = { $ref: `#/channels/${DEAD_LETTER_CHANNEL}` };
   const messages = [{ $ref: `#/channels/${DEAD_LETTER_CHANNEL}/messages/${DEAD_LETTER_MESSAGE}` }];
   addOperation(operations, `bus.send.${DEAD_LETTER_CHANNEL}`, {
@@ -200,12 +200,16 @@ function addDeadLetterOperations(operations: Record<string, JsonObject>): void {
   });
 }
 
-function addOperation(operations: Record<string, JsonObject>, id: string, operation: JsonObject): void {
+function addOperation(
+  operations: Record<string, AsyncApiObject>,
+  id: string,
+  operation: AsyncApiObject,
+): void {
   if (operations[id] !== undefined) throw new Error(`duplicate AsyncAPI operation id ${id}`);
   operations[id] = operation;
 }
 
-function contractMessage(contract: MessageContract): JsonObject {
+function contractMessage(contract: MessageContract): AsyncApiObject {
   const key = asyncApiMessageKey(contract);
   const topic = TOPIC_CATALOGUE[contract.topic];
   return {
@@ -226,7 +230,7 @@ function contractMessage(contract: MessageContract): JsonObject {
   };
 }
 
-function cloudEventStructuredMessage(): JsonObject {
+function cloudEventStructuredMessage(): AsyncApiObject {
   return {
     name: CLOUDEVENT_STRUCTURED_MESSAGE,
     title: 'CloudEvent, structured mode',
@@ -252,7 +256,7 @@ function cloudEventStructuredMessage(): JsonObject {
   };
 }
 
-function cloudEventBinaryMessage(): JsonObject {
+function cloudEventBinaryMessage(): AsyncApiObject {
   return {
     name: CLOUDEVENT_BINARY_MESSAGE,
     title: 'CloudEvent, binary mode',
@@ -271,7 +275,7 @@ function cloudEventBinaryMessage(): JsonObject {
   };
 }
 
-function deadLetterMessage(): JsonObject {
+function deadLetterMessage(): AsyncApiObject {
   return {
     name: DEAD_LETTER_MESSAGE,
     title: 'Dead letter',
@@ -287,13 +291,13 @@ function deadLetterMessage(): JsonObject {
   };
 }
 
-const string = (description: string, extra: JsonObject = {}): JsonObject => ({
+const string = (description: string, extra: AsyncApiObject = {}): AsyncApiObject => ({
   type: 'string',
   description,
   ...extra,
 });
 
-function traceHeaderProperties(): JsonObject {
+function traceHeaderProperties(): AsyncApiObject {
   return {
     traceparent: string('W3C trace context of the producing span.', {
       pattern: '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
@@ -302,8 +306,8 @@ function traceHeaderProperties(): JsonObject {
   };
 }
 
-function headerSchemas(): Record<string, JsonObject> {
-  const ceHeader = (attribute: string): JsonObject => string(`CloudEvents attribute ${attribute}.`);
+function headerSchemas(): Record<string, AsyncApiObject> {
+  const ceHeader = (attribute: string): AsyncApiObject => string(`CloudEvents attribute ${attribute}.`);
   return {
     [SCHEMA_IDS.envelopeHeaders]: {
       type: 'object',
@@ -356,7 +360,7 @@ function headerSchemas(): Record<string, JsonObject> {
  * values) under components/schemas and points at them with $ref, which a
  * per-message conversion could only do with `#/definitions`, unresolvable here.
  */
-function buildSchemas(contracts: readonly MessageContract[]): Record<string, JsonObject> {
+function buildSchemas(contracts: readonly MessageContract[]): Record<string, AsyncApiObject> {
   const registry = z.registry<{ id: string }>();
   registry.add(jsonValueSchema, { id: SCHEMA_IDS.jsonValue });
   registry.add(cloudEventSchema, { id: SCHEMA_IDS.cloudEvent });
@@ -372,9 +376,9 @@ function buildSchemas(contracts: readonly MessageContract[]): Record<string, Jso
     target: 'draft-07',
     io: 'input',
     uri: (id) => `#/components/schemas/${id}`,
-  }).schemas as Record<string, JsonObject>;
+  }).schemas as Record<string, AsyncApiObject>;
 
-  const schemas: Record<string, JsonObject> = { ...headerSchemas() };
+  const schemas: Record<string, AsyncApiObject> = { ...headerSchemas() };
   for (const [id, schema] of Object.entries(generated)) {
     const { $schema: _dialect, $id: _id, ...rest } = schema;
     if (rest['definitions'] !== undefined || rest['$defs'] !== undefined) {
