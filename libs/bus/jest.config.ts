@@ -1,4 +1,3 @@
-/* eslint-disable */
 export default {
   displayName: 'bus',
   preset: '../../tools/jest/jest.preset.js',

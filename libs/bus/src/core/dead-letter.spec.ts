@@ -1,5 +1,5 @@
 import { ContractValidationError } from '@baton/contracts';
-import { buildDeadLetterHeaders, deadLetterReason } from './dead-letter';
+import { buildDeadLetterHeaders, deadLetterReason, peekCorrelationId } from './dead-letter';
 import { NonRetryableError } from './errors';
 
 describe('dead-letter headers', () => {
@@ -32,5 +32,14 @@ describe('dead-letter headers', () => {
   it('names the error class of typed errors', () => {
     expect(deadLetterReason(new NonRetryableError('budget exhausted'))).toBe('NonRetryableError: budget exhausted');
     expect(deadLetterReason(new Error('boom'))).toBe('boom');
+  });
+});
+
+describe('peekCorrelationId', () => {
+  it('reads the correlation id of invalid but parseable JSON, and nothing otherwise', () => {
+    expect(peekCorrelationId(Buffer.from(JSON.stringify({ correlationId: 'wf-7', type: 'unknown' })))).toBe('wf-7');
+    expect(peekCorrelationId(Buffer.from('{ not json'))).toBeUndefined();
+    expect(peekCorrelationId(Buffer.from('[1]'))).toBeUndefined();
+    expect(peekCorrelationId(null)).toBeUndefined();
   });
 });

@@ -18,6 +18,21 @@ export function deadLetterReason(error: Error): string {
   return error.name === 'Error' ? error.message : `${error.name}: ${error.message}`;
 }
 
+/**
+ * The correlation id of a message that failed validation, when its JSON still
+ * has one, so the dead-letter log line can be tied to its workflow.
+ */
+export function peekCorrelationId(raw: Buffer | null): string | undefined {
+  if (raw === null) return undefined;
+  try {
+    const json: unknown = JSON.parse(raw.toString('utf8'));
+    const id = typeof json === 'object' && json !== null ? (json as { correlationId?: unknown }).correlationId : undefined;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Original headers plus the `baton-dlq-*` ones an operator needs to find and replay the source. */
 export function buildDeadLetterHeaders(
   source: DeadLetterSource,

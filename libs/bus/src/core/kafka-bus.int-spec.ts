@@ -173,7 +173,8 @@ describe('KafkaBus dead letters', () => {
       expect(Number.isNaN(Date.parse(record.headers['baton-dlq-failed-at'] ?? ''))).toBe(false);
     }
     expect(bus.stats().deadLettered).toBe(3);
-    expect(logger.lines.filter((line) => line.message === 'message dead-lettered')).toHaveLength(3);
+    const logged = logger.lines.filter((line) => line.message === 'message dead-lettered');
+    expect(logged.map((line) => line.fields['correlationId'])).toEqual([null, valid.correlationId, valid.correlationId]);
   });
 
   it('dead-letters a message whose handler always fails after maxAttempts, a non-retryable one at once, and goes on', async () => {

@@ -5,7 +5,7 @@ import { backoffDelayMs } from './backoff';
 import type { ResolvedBusConfig } from './bus-config';
 import { endSpan, startConsumerSpan } from './bus-telemetry';
 import type { BusStats, ConsumedMessage, MessageHandler, Subscription } from './bus-types';
-import { buildDeadLetterHeaders, deadLetterReason } from './dead-letter';
+import { buildDeadLetterHeaders, deadLetterReason, peekCorrelationId } from './dead-letter';
 import { isRetryable, toError } from './errors';
 import { decodeHeaders, extractTraceContext } from './message-headers';
 
@@ -108,7 +108,7 @@ export class KafkaSubscription implements Subscription {
     } catch (error) {
       if (!(error instanceof ContractValidationError)) throw error;
       // Invalid input cannot become valid by retrying: straight to the DLQ.
-      await this.deadLetter(source, message.key, message.value, error, 0, undefined);
+      await this.deadLetter(source, message.key, message.value, error, 0, peekCorrelationId(message.value));
       await this.commit(topic, partition, message.offset);
       return;
     }
