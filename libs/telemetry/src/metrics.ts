@@ -9,6 +9,7 @@ import {
   type ObservableResult,
   type UpDownCounter,
 } from '@opentelemetry/api';
+import { bindOnEveryProvider, meterProviderEpoch } from './meter-provider-epoch';
 
 /**
  * Instruments of one meter, created once per name so callers can ask for them
@@ -26,19 +27,6 @@ export interface Metrics {
 export interface GaugeReading {
   value: number;
   attributes?: Attributes;
-}
-
-// The metrics API has no proxy provider: a meter taken before the SDK is
-// registered stays a no-op forever. Module-level `createMetrics()` calls run
-// before main.ts reaches startTelemetry(), so instruments bind lazily and are
-// rebound whenever telemetry (re)registers a provider.
-let providerEpoch = 0;
-const gaugeRegistrations: Array<() => void> = [];
-
-/** Called by startTelemetry once the SDK's MeterProvider is the global one. */
-export function rebindMetrics(): void {
-  providerEpoch += 1;
-  for (const register of gaugeRegistrations) register();
 }
 
 export function createMetrics(meterName: string, meterVersion?: string): Metrics {
@@ -76,20 +64,17 @@ export function createMetrics(meterName: string, meterVersion?: string): Metrics
       }),
     gauge: (name, read, options) =>
       once(`gauge:${name}`, () => {
-        const register = (): void => {
+        bindOnEveryProvider(() => {
           meter()
             .createObservableGauge(name, options)
             .addCallback((result: ObservableResult) => {
               const reading = read();
-              for (const { value, attributes } of typeof reading === 'number'
-                ? [{ value: reading }]
-                : reading) {
+              const readings = typeof reading === 'number' ? [{ value: reading }] : reading;
+              for (const { value, attributes } of readings) {
                 result.observe(value, attributes);
               }
             });
-        };
-        register();
-        gaugeRegistrations.push(register);
+        });
       }),
   };
 }
@@ -98,7 +83,8 @@ export function createMetrics(meterName: string, meterVersion?: string): Metrics
 function bound<T>(create: () => T): () => T {
   let cached: { epoch: number; instrument: T } | undefined;
   return () => {
-    if (cached?.epoch !== providerEpoch) cached = { epoch: providerEpoch, instrument: create() };
+    if (cached?.epoch !== meterProviderEpoch())
+      cached = { epoch: meterProviderEpoch(), instrument: create() };
     return cached.instrument;
   };
 }

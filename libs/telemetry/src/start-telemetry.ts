@@ -4,7 +4,7 @@ import { defaultResource, resourceFromAttributes } from '@opentelemetry/resource
 import { type metrics as sdkMetrics, NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
-import { rebindMetrics } from './metrics';
+import { meterProviderChanged } from './meter-provider-epoch';
 
 export interface TelemetryOptions {
   serviceName: string;
@@ -66,14 +66,12 @@ export function startTelemetry(options: TelemetryOptions): TelemetryHandle {
       propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
     }),
     spanProcessors,
-    // An empty list stops NodeSDK from building exporters from the environment,
-    // which by default would push to a collector on localhost that may not exist.
     ...(metricReadersFor(options) ?? {}),
     // Logs go to stdout as JSON lines (JsonLogger), not through OTLP.
     logRecordProcessors: [],
   });
   sdk.start();
-  rebindMetrics();
+  meterProviderChanged();
 
   let stopping: Promise<void> | undefined;
   started = {
@@ -85,7 +83,11 @@ export function startTelemetry(options: TelemetryOptions): TelemetryHandle {
   return started;
 }
 
-/** Undefined lets NodeSDK build OTLP metric readers from the OTEL_* variables. */
+/**
+ * Undefined lets NodeSDK build OTLP metric readers from the OTEL_* variables;
+ * an empty list stops it, since its default would push to a localhost
+ * collector that may not exist.
+ */
 function metricReadersFor(
   options: TelemetryOptions,
 ): { metricReaders: sdkMetrics.IMetricReader[] } | undefined {
