@@ -1,4 +1,3 @@
-/* eslint-disable */
 export default {
   displayName: 'telemetry',
   preset: '../../tools/jest/jest.preset.js',
