@@ -7,11 +7,14 @@ import { COMPONENTS, type Component } from './health';
 import { down, status, up } from './infra';
 
 const USAGE = `usage: cli.ts <command> [options]
-  up [--json] [--no-fsync] [--started-file <path>]
+  up [--json] [--no-fsync] [--started-file <path>] [--lease <pid>]
         start (or reuse) Kafka, PostgreSQL and Neo4j; --json prints the endpoints JSON as the
-        last stdout line; --started-file writes the components this call started (JSON array)
-  down [--only kafka,postgres,neo4j]
-        stop the native servers (or the compose stack) and remove endpoints.json
+        last stdout line; --started-file writes the components this call started (JSON array);
+        --lease registers a test run that shares the stack (released by down --release)
+  down [--only kafka,postgres,neo4j] [--release <pid>]
+        stop the native servers (or the compose stack) and remove endpoints.json; with
+        --release, only drop that test run's lease and stop what test runs started once
+        no other run holds one
   status [--json | --env]
         each component with pid, port and health; --env prints export lines
 environment: KAFKA_BROKERS, DATABASE_URL, NEO4J_URI (+ NEO4J_USER, NEO4J_PASSWORD) use existing servers;
@@ -37,13 +40,20 @@ function parseComponents(raw: string): Component[] {
   return names as Component[];
 }
 
+function parsePid(raw: string): number {
+  const pid = Number(raw);
+  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`not a process id: ${raw}`);
+  return pid;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   switch (command) {
     case 'up': {
       const t0 = Date.now();
       const fsync = !(args.includes('--no-fsync') || process.env['BATON_POSTGRES_FSYNC'] === 'off');
-      const result = await up(log, { fsync });
+      const lease = optionValue(args, '--lease');
+      const result = await up(log, { fsync, lease: lease === undefined ? undefined : parsePid(lease) });
       const startedFile = optionValue(args, '--started-file');
       if (startedFile !== undefined) writeFileSync(startedFile, JSON.stringify(result.started));
       const e = result.endpoints;
@@ -64,7 +74,11 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'down': {
       const only = optionValue(args, '--only');
-      await down(log, only === undefined ? undefined : parseComponents(only));
+      const releasePid = optionValue(args, '--release');
+      await down(log, {
+        only: only === undefined ? undefined : parseComponents(only),
+        release: releasePid === undefined ? undefined : parsePid(releasePid),
+      });
       return 0;
     }
     case 'status': {

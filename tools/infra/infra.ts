@@ -13,6 +13,7 @@ import {
 } from './endpoints';
 import { checkComponent, COMPONENTS, isHealthy, waitHealthy, type Component } from './health';
 import { findJdk, type Jdk } from './jvm';
+import { afterUp, readLeases, release, writeLeases } from './leases';
 import { findKafkaPid, kafkaPaths, prepareKafka, startKafka } from './kafka';
 import {
   nativeLayout,
@@ -116,7 +117,13 @@ async function checkAll(endpoints: InfraEndpoints, timeoutMs: number): Promise<v
   if (failures.length > 0) throw new Error(failures.join('\n'));
 }
 
-export async function up(log: Logger, opts: { fsync?: boolean } = {}): Promise<UpResult> {
+export interface UpOptions {
+  fsync?: boolean;
+  /** A test run's pid: registers it as a user of the native stack (see leases.ts). */
+  lease?: number;
+}
+
+export async function up(log: Logger, opts: UpOptions = {}): Promise<UpResult> {
   const mode = resolveMode(process.env, log);
   if (mode === 'env') {
     const endpoints = endpointsFromEnv();
@@ -136,7 +143,11 @@ export async function up(log: Logger, opts: { fsync?: boolean } = {}): Promise<U
     return { endpoints, started: COMPONENTS.filter((c) => !before.has(c)) };
   }
   const layout = nativeLayout(stateDir());
-  return withLock(join(layout.root, 'infra.lock'), LOCK_TIMEOUT_MS, () => nativeUp(layout, log, opts.fsync ?? true));
+  return withLock(join(layout.root, 'infra.lock'), LOCK_TIMEOUT_MS, async () => {
+    const result = await nativeUp(layout, log, opts.fsync ?? true);
+    writeLeases(layout, afterUp(readLeases(layout), opts.lease, result.started));
+    return result;
+  });
 }
 
 interface Plan {
@@ -258,20 +269,35 @@ async function stopComponent(layout: NativeLayout, component: Component, log: Lo
   log(`${component}: ${how} (pid ${pid})`);
 }
 
-export async function down(log: Logger, only?: readonly Component[]): Promise<void> {
+export interface DownOptions {
+  only?: readonly Component[];
+  /** A test run's pid: drop its lease and stop what test runs started once no run is left. */
+  release?: number;
+}
+
+export async function down(log: Logger, opts: DownOptions = {}): Promise<void> {
   const layout = nativeLayout(stateDir());
-  const targets = only ?? COMPONENTS;
   let mode: InfraMode | undefined;
   try {
     mode = loadEndpoints().mode;
   } catch {
     mode = undefined;
   }
-  if (mode === 'docker' && dockerAvailable()) {
-    log(`infra: docker compose ${only === undefined ? 'down' : 'stop'}`);
-    composeDown(only);
+  if (opts.release === undefined && mode === 'docker' && dockerAvailable()) {
+    log(`infra: docker compose ${opts.only === undefined ? 'down' : 'stop'}`);
+    composeDown(opts.only);
   }
   await withLock(join(layout.root, 'infra.lock'), LOCK_TIMEOUT_MS, async () => {
+    let targets: readonly Component[] = opts.only ?? COMPONENTS;
+    const leases = readLeases(layout);
+    if (opts.release !== undefined) {
+      const { next, stop, others } = release(leases, opts.release);
+      writeLeases(layout, next);
+      if (others.length > 0) log(`infra: still used by test run(s) ${others.join(', ')}; leaving it running`);
+      targets = stop.filter((c) => opts.only === undefined || opts.only.includes(c));
+    } else {
+      writeLeases(layout, { holders: leases.holders, started: leases.started.filter((c) => !targets.includes(c)) });
+    }
     const errors: string[] = [];
     await Promise.all(
       targets.map((c) =>
@@ -282,7 +308,7 @@ export async function down(log: Logger, only?: readonly Component[]): Promise<vo
     );
     if (errors.length > 0) throw new Error(errors.join('\n'));
     const anyLeft = COMPONENTS.some((c) => findPid(layout, c) !== undefined);
-    if (!anyLeft || mode === 'docker' || mode === 'env') rmSync(endpointsFile(), { force: true });
+    if (!anyLeft || (opts.release === undefined && (mode === 'docker' || mode === 'env'))) rmSync(endpointsFile(), { force: true });
   });
 }
 

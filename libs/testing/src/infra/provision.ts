@@ -14,7 +14,7 @@ export type ProvisionMode = 'env' | 'docker' | 'native';
 export interface Provisioned {
   mode: ProvisionMode;
   infra: TestInfra;
-  /** native: components `infra up` started for this run (already running ones are left alone). */
+  /** native: components `infra up` started for this run (for the log; teardown goes by lease). */
   startedNative: string[];
   /** docker: stop callbacks of the containers started for this run. */
   stopContainers: Array<() => Promise<void>>;
@@ -53,7 +53,8 @@ async function provisionNative(env: NodeJS.ProcessEnv): Promise<Provisioned> {
   const startedFile = join(dir, 'started.json');
   try {
     const stdout = await new Promise<string>((resolveOut, reject) => {
-      const child = spawn(process.execPath, [...CLI, 'up', '--json', '--started-file', startedFile], {
+      // The lease lets overlapping jest runs share one stack: see tools/infra/leases.ts.
+      const child = spawn(process.execPath, [...CLI, 'up', '--json', '--started-file', startedFile, '--lease', String(process.pid)], {
         cwd: REPO_ROOT,
         env: { ...env, BATON_INFRA: 'native' },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -157,16 +158,20 @@ async function provisionContainers(): Promise<Provisioned> {
   };
 }
 
-/** Stops only what provision() started for this run. */
+/**
+ * Stops what test runs started once no other jest run still uses it; infrastructure that
+ * was up before (a developer's `infra:up`) is never stopped.
+ */
 export async function release(provisioned: Provisioned): Promise<void> {
   await Promise.all(provisioned.stopContainers.map((stop) => stop()));
-  if (provisioned.mode === 'native' && provisioned.startedNative.length > 0) {
-    const result = spawnSync(process.execPath, [...CLI, 'down', '--only', provisioned.startedNative.join(',')], {
+  if (provisioned.mode === 'native') {
+    const result = spawnSync(process.execPath, [...CLI, 'down', '--release', String(process.pid)], {
       cwd: REPO_ROOT,
       encoding: 'utf8',
     });
     if (result.status !== 0) {
       throw new Error(`integration teardown: \`infra down\` failed (exit ${result.status}):\n${result.stderr}`);
     }
+    process.stderr.write(result.stderr);
   }
 }
