@@ -13,6 +13,8 @@ describe('pgClientConfig', () => {
     });
     expect(pgClientConfig(dataSource, 'router-outbox-relay')).toEqual({
       application_name: 'router-outbox-relay',
+      keepAlive: true,
+      connectionTimeoutMillis: 10_000,
       connectionString: 'postgres://baton:secret@db.internal:6543/baton',
       ssl: { ca: 'CA', cert: undefined, key: undefined, passphrase: undefined, rejectUnauthorized: false },
     });
@@ -30,6 +32,8 @@ describe('pgClientConfig', () => {
     });
     expect(pgClientConfig(dataSource, 'x')).toEqual({
       application_name: 'x',
+      keepAlive: true,
+      connectionTimeoutMillis: 10_000,
       host: 'db',
       port: 5433,
       user: 'u',

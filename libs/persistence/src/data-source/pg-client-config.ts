@@ -11,7 +11,12 @@ export function pgClientConfig(dataSource: DataSource, applicationName: string):
   if (options.type !== 'postgres') {
     throw new PersistenceConfigError(`persistence needs a postgres DataSource, got ${options.type}`);
   }
-  const config: ClientConfig = { application_name: applicationName };
+  const config: ClientConfig = {
+    application_name: applicationName,
+    // A relay holding the publishing lock must notice a dead peer, and stop() must not hang on a connect.
+    keepAlive: true,
+    connectionTimeoutMillis: 10_000,
+  };
   if (options.url !== undefined) config.connectionString = options.url;
   if (options.host !== undefined) config.host = options.host;
   if (options.port !== undefined) config.port = options.port;
