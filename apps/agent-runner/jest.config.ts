@@ -1,4 +1,3 @@
-/* eslint-disable */
 export default {
   displayName: 'agent-runner',
   preset: '../../tools/jest/jest.preset.js',

@@ -1,4 +1,3 @@
-/* eslint-disable */
 export default {
   displayName: 'router',
   preset: '../../tools/jest/jest.preset.js',

@@ -4,15 +4,14 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { buildRouterOpenApiDocument } from '../../apps/router/src/openapi/openapi-document';
+import { buildRouterOpenApiDocument, renderOpenApiYaml } from '../../apps/router/src/openapi/openapi-document';
 
 async function main(): Promise<void> {
   const root = join(__dirname, '..', '..');
   const documents = [{ app: 'router', build: buildRouterOpenApiDocument }];
   for (const { app, build } of documents) {
     const file = join(root, 'apps', app, 'openapi.yaml');
-    writeFileSync(file, stringify(await build()));
+    writeFileSync(file, renderOpenApiYaml(await build()));
     console.log(`wrote ${file}`);
   }
 }

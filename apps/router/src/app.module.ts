@@ -40,12 +40,13 @@ import { WorkflowsModule } from './workflows/workflows.module';
         entities: [WorkflowEntity, WorkflowStepEntity],
         migrations: [CreateWorkflows1732440000000],
       }),
-      extraProviders: [{ provide: OUTBOX_PUBLISHER, useExisting: KafkaBus }],
     }),
     WorkflowsModule,
   ],
   controllers: [HealthController],
   providers: [
+    // The outbox relay publishes through the bus.
+    { provide: OUTBOX_PUBLISHER, useExisting: KafkaBus },
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_FILTER, useClass: HttpErrorFilter },
   ],

@@ -5,6 +5,7 @@ import { startTelemetry, JsonLogger } from '@baton/telemetry';
 const telemetry = startTelemetry({ serviceName: 'router' });
 
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import { BatonKafkaTransport } from '@baton/bus';
 import { AppModule } from './app.module';
@@ -13,7 +14,7 @@ import { routerDocumentConfig } from './openapi/openapi-document';
 
 async function bootstrap(): Promise<void> {
   const logger = new JsonLogger({ service: 'router' });
-  const app = await NestFactory.create(AppModule, { logger, bodyParser: true });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger });
   app.useBodyParser('json', { limit: '1mb' });
   app.enableShutdownHooks();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, routerDocumentConfig()));

@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
  */
 export function resultEnvelopeId(taskId: string): string {
   const bytes = createHash('sha256').update(`task-result:${taskId}`).digest().subarray(0, 16);
-  bytes[6] = (bytes[6]! & 0x0f) | 0x50; // version 5 (name-based)
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80; // RFC 9562 variant
+  bytes.writeUInt8((bytes.readUInt8(6) & 0x0f) | 0x50, 6); // version 5 (name-based)
+  bytes.writeUInt8((bytes.readUInt8(8) & 0x3f) | 0x80, 8); // RFC 9562 variant
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

@@ -1,7 +1,7 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { DataSource } from 'typeorm';
 import { KafkaBus } from '@baton/bus';
+import { PersistenceHealth } from '@baton/persistence';
 import { PublicRoute } from '../http/api-key.guard';
 
 @ApiTags('health')
@@ -9,7 +9,7 @@ import { PublicRoute } from '../http/api-key.guard';
 @PublicRoute()
 export class HealthController {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly persistence: PersistenceHealth,
     private readonly bus: KafkaBus,
   ) {}
 
@@ -24,9 +24,8 @@ export class HealthController {
   @ApiOkResponse({ description: 'Postgres answers and the bus is connected' })
   @ApiServiceUnavailableResponse({ description: 'a dependency is not reachable yet' })
   async ready(): Promise<{ status: 'ready' }> {
-    const checks = await Promise.allSettled([this.dataSource.query('select 1'), this.bus.isReady()]);
-    const failed = checks.filter((check) => check.status === 'rejected' || check.value === false);
-    if (failed.length > 0) throw new ServiceUnavailableException('not ready');
+    const [database, bus] = await Promise.all([this.persistence.isReady(), this.bus.isReady()]);
+    if (!database || !bus) throw new ServiceUnavailableException({ database, bus });
     return { status: 'ready' };
   }
 }

@@ -1,5 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { stringify } from 'yaml';
 import { AppModule } from '../app.module';
 
 /**
@@ -24,4 +25,9 @@ export function routerDocumentConfig(): Omit<OpenAPIObject, 'paths'> {
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'an API key from BATON_API_KEYS' })
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api-key')
     .build();
+}
+
+/** The checked-in form: plain YAML without anchors, so diffs read like the document. */
+export function renderOpenApiYaml(document: OpenAPIObject): string {
+  return stringify(document, { aliasDuplicateObjects: false });
 }

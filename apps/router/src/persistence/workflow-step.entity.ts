@@ -1,5 +1,6 @@
 import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
-import type { ErrorInfo, JsonValue } from '@baton/contracts';
+import type { ErrorInfo } from '@baton/contracts';
+import type { StoredJson } from './stored-json';
 import { WorkflowEntity } from './workflow.entity';
 
 export const STEP_STATUSES = ['pending', 'dispatched', 'completed', 'failed'] as const;
@@ -34,10 +35,10 @@ export class WorkflowStepEntity {
   taskId!: string | null;
 
   @Column('jsonb', { nullable: true })
-  input!: JsonValue | null;
+  input!: StoredJson | null;
 
   @Column('jsonb', { nullable: true })
-  output!: JsonValue | null;
+  output!: StoredJson | null;
 
   @Column('double precision', { nullable: true })
   confidence!: number | null;

@@ -1,5 +1,6 @@
 import { Column, CreateDateColumn, Entity, OneToMany, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import type { JsonValue, WorkflowDefinition } from '@baton/contracts';
+import type { WorkflowDefinition } from '@baton/contracts';
+import type { StoredJson } from './stored-json';
 import { WorkflowStepEntity } from './workflow-step.entity';
 
 export const WORKFLOW_STATUSES = ['running', 'completed', 'failed'] as const;
@@ -17,13 +18,13 @@ export class WorkflowEntity {
   definition!: WorkflowDefinition;
 
   @Column('jsonb')
-  input!: JsonValue;
+  input!: StoredJson;
 
   @Column('text')
   status!: WorkflowStatus;
 
   @Column('jsonb', { nullable: true })
-  output!: JsonValue | null;
+  output!: StoredJson | null;
 
   @Column('jsonb', { nullable: true })
   error!: { code: string; message: string } | null;

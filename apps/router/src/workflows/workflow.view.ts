@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { errorInfoSchema, jsonValueSchema } from '@baton/contracts';
 import { STEP_STATUSES } from '../persistence/workflow-step.entity';
+import { fromStoredJson } from '../persistence/stored-json';
 import { WORKFLOW_STATUSES, type WorkflowEntity } from '../persistence/workflow.entity';
 
 /** The HTTP shape of a workflow: stable for clients whatever the tables look like; documented in OpenAPI. */
@@ -36,8 +37,8 @@ export function toWorkflowView(workflow: WorkflowEntity): WorkflowView {
     id: workflow.id,
     name: workflow.name,
     status: workflow.status,
-    input: workflow.input,
-    output: workflow.output,
+    input: fromStoredJson(workflow.input),
+    output: workflow.output === null ? null : fromStoredJson(workflow.output),
     error: workflow.error,
     createdAt: workflow.createdAt.toISOString(),
     updatedAt: workflow.updatedAt.toISOString(),
@@ -47,7 +48,7 @@ export function toWorkflowView(workflow: WorkflowEntity): WorkflowView {
       status: step.status,
       attempt: step.attempt,
       agentId: step.agentId,
-      output: step.output,
+      output: step.output === null ? null : fromStoredJson(step.output),
       confidence: step.confidence,
       error: step.error,
       dispatchedAt: step.dispatchedAt?.toISOString() ?? null,

@@ -22,6 +22,7 @@ import {
 } from '@baton/contracts';
 import { Inbox, Outbox } from '@baton/persistence';
 import { ROUTER_CONFIG, type RouterConfig } from '../config/router-config';
+import { fromStoredJson, toStoredJson } from '../persistence/stored-json';
 import { WorkflowStepEntity } from '../persistence/workflow-step.entity';
 import { WorkflowEntity } from '../persistence/workflow.entity';
 import { stepAfter, stepInput } from './sequential-plan';
@@ -78,7 +79,7 @@ export class WorkflowsService {
       const meta = this.causedBy(envelope, workflow);
 
       step.status = 'completed';
-      step.output = result.output;
+      step.output = toStoredJson(result.output);
       step.confidence = result.confidence;
       step.agentId = result.agentId;
       step.completedAt = new Date();
@@ -99,7 +100,7 @@ export class WorkflowsService {
         return;
       }
       workflow.status = 'completed';
-      workflow.output = result.output;
+      workflow.output = toStoredJson(result.output);
       await manager.save(workflow);
       await this.emit(manager, workflowCompleted, { workflowId: workflow.id, output: result.output }, meta);
     });
@@ -122,7 +123,7 @@ export class WorkflowsService {
 
       const definition = workflow.definition.steps.find((candidate) => candidate.id === step.stepId);
       if (failure.error.retryable && step.attempt < this.config.maxAttempts && definition && step.input !== null) {
-        await this.dispatch(manager, workflow, definition, step.input, step.attempt + 1, meta);
+        await this.dispatch(manager, workflow, definition, fromStoredJson(step.input), step.attempt + 1, meta);
         return;
       }
       step.status = 'failed';
@@ -155,7 +156,7 @@ export class WorkflowsService {
       id: command.workflowId,
       name: command.definition.name,
       definition: command.definition,
-      input: command.input,
+      input: toStoredJson(command.input),
       status: 'running',
       output: null,
       error: null,
@@ -210,7 +211,7 @@ export class WorkflowsService {
     await manager.update(
       WorkflowStepEntity,
       { workflowId: workflow.id, stepId: step.id },
-      { status: 'dispatched', attempt, taskId, input, dispatchedAt: new Date() },
+      { status: 'dispatched', attempt, taskId, input: toStoredJson(input), dispatchedAt: new Date() },
     );
     const stepMeta = { ...meta, stepId: step.id };
     await this.emit(manager, taskAssigned, {

@@ -111,11 +111,11 @@ describe('parseEnvelope', () => {
     expect(parseEnvelope(TOPICS.workflowRequests, JSON.stringify(envelope)).envelope).toEqual(envelope);
   });
 
-  it('accepts a topic carrying a deployment prefix', () => {
+  it('takes the logical topic name (the bus strips a wire prefix)', () => {
     const envelope = valid();
-    expect(parseEnvelope(`it-1234.${TOPICS.workflowRequests}`, serializeEnvelope(envelope)).contract).toBe(
-      workflowRequested,
-    );
+    expect(issuesOf(() => parseEnvelope(`x${TOPICS.workflowRequests}`, serializeEnvelope(envelope)))).toEqual([
+      `type: workflow.requested belongs on ${TOPICS.workflowRequests}`,
+    ]);
   });
 
   it('rejects empty and non-JSON records', () => {

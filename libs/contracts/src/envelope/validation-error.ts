@@ -23,7 +23,9 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
 export function describeIssues(error: z.ZodError, prefix?: string): string[] {
   return error.issues.map((issue) => {
     const path = formatPath(prefix ? [prefix, ...issue.path] : issue.path);
-    const message = issue.code === 'invalid_type' && issue.input === undefined ? 'required' : issue.message;
+    // zod 4 reports a missing field as an invalid type that "received undefined".
+    const missing = issue.code === 'invalid_type' && issue.message.endsWith('received undefined');
+    const message = missing ? 'required' : issue.message;
     return `${path}: ${message}`;
   });
 }

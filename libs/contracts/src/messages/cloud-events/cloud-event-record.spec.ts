@@ -1,4 +1,3 @@
-// eslint-disable-next-line no-restricted-imports -- same project: the cross-project '../../*/**' pattern also matches this path
 import { ContractValidationError } from '../../envelope/validation-error';
 import { cloudEventExtensions } from './cloud-event';
 import { cloudEventMode, parseCloudEventRecord } from './cloud-event-record';

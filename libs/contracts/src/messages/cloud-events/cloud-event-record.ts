@@ -1,5 +1,4 @@
 import type { z } from 'zod';
-// eslint-disable-next-line no-restricted-imports -- same project: the cross-project '../../*/**' pattern also matches this path
 import { ContractValidationError, formatPath } from '../../envelope/validation-error';
 import { type CloudEvent, CLOUDEVENTS_JSON_CONTENT_TYPE, cloudEventSchema } from './cloud-event';
 
