@@ -64,13 +64,18 @@ export function summarise(samplesMs: readonly number[]): LatencySummary {
 /** KAFKA_BROKERS if set, else the brokers of `infra up` (reused when already running). */
 export function resolveBrokers(): string[] {
   const fromEnv = process.env['KAFKA_BROKERS'];
-  if (fromEnv !== undefined && fromEnv.trim() !== '') return fromEnv.split(',').map((broker) => broker.trim());
+  if (fromEnv !== undefined && fromEnv.trim() !== '')
+    return fromEnv.split(',').map((broker) => broker.trim());
   const root = path.resolve(__dirname, '..', '..');
-  const stdout = execFileSync(process.execPath, [path.join(root, 'tools/run-ts.cjs'), 'tools/infra/cli.ts', 'up', '--json'], {
-    cwd: root,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const stdout = execFileSync(
+    process.execPath,
+    [path.join(root, 'tools/run-ts.cjs'), 'tools/infra/cli.ts', 'up', '--json'],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const lastLine = stdout.trim().split('\n').pop() ?? '';
   const endpoints = JSON.parse(lastLine) as { kafka: { brokers: string[] } };
   return endpoints.kafka.brokers;
@@ -98,7 +103,11 @@ export async function measureBareKafkaRoundTrip(options: BareKafkaOptions): Prom
   const kafka = new Kafka({ clientId: `bench-${run}`, brokers: options.brokers, logLevel: logLevel.ERROR });
   const admin = kafka.admin();
   // Same durability as KafkaBus: idempotent, acks=all, one request in flight.
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+  });
   const consumer = kafka.consumer({ groupId: `bench-${run}`, allowAutoTopicCreation: false });
 
   await Promise.all([admin.connect(), producer.connect(), consumer.connect()]);

@@ -30,7 +30,10 @@ export function startProducerSpan(parent: Context, message: MessageSpanAttribute
 export function startConsumerSpan(remote: Context, message: MessageSpanAttributes): Span {
   return tracer().startSpan(
     `process ${message.topic}`,
-    { kind: SpanKind.CONSUMER, attributes: { ...attributes(message), 'messaging.operation.type': 'process' } },
+    {
+      kind: SpanKind.CONSUMER,
+      attributes: { ...attributes(message), 'messaging.operation.type': 'process' },
+    },
     remote,
   );
 }

@@ -26,7 +26,10 @@ export function peekCorrelationId(raw: Buffer | null): string | undefined {
   if (raw === null) return undefined;
   try {
     const json: unknown = JSON.parse(raw.toString('utf8'));
-    const id = typeof json === 'object' && json !== null ? (json as { correlationId?: unknown }).correlationId : undefined;
+    const id =
+      typeof json === 'object' && json !== null
+        ? (json as { correlationId?: unknown }).correlationId
+        : undefined;
     return typeof id === 'string' ? id : undefined;
   } catch {
     return undefined;

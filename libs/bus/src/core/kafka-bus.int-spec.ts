@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { TOPICS, dlqTopic, serializeEnvelope, taskCompleted } from '@baton/contracts';
-import { SpanKind, context, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { startTelemetry } from '@baton/telemetry';
+import { SpanKind, trace } from '@opentelemetry/api';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import {
   capturingLogger,
   committedOffsets,
@@ -19,6 +18,15 @@ import { KafkaBus } from './kafka-bus';
 
 const brokers = (process.env['KAFKA_BROKERS'] ?? '').split(',').filter((broker) => broker !== '');
 const exporter = new InMemorySpanExporter();
+const spans = new SimpleSpanProcessor(exporter);
+// The services' own start-up: W3C propagator, AsyncLocalStorage context manager, tracer provider.
+const telemetry = startTelemetry({ serviceName: 'bus-int', spanProcessors: [spans] });
+
+/** Export waits for async resource detection, so finished spans are read after a flush. */
+async function finishedSpans() {
+  await spans.forceFlush();
+  return exporter.getFinishedSpans();
+}
 const buses: KafkaBus[] = [];
 
 async function startBus(overrides: Partial<BusConfig> = {}): Promise<{ bus: KafkaBus; prefix: string }> {
@@ -39,16 +47,11 @@ async function startBus(overrides: Partial<BusConfig> = {}): Promise<{ bus: Kafk
 
 beforeAll(() => {
   expect(brokers.length).toBeGreaterThan(0);
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
 });
 
 afterAll(async () => {
   await Promise.all(buses.map((bus) => bus.disconnect()));
-  trace.disable();
-  propagation.disable();
-  context.disable();
+  await telemetry.shutdown();
 });
 
 describe('KafkaBus publish → consume', () => {
@@ -98,13 +101,16 @@ describe('KafkaBus publish → consume', () => {
 
     const physical = `${prefix}${TOPICS.tasksResults}`;
     const consumerSpan = await eventually(
-      () => exporter.getFinishedSpans().find((span) => span.kind === SpanKind.CONSUMER && span.name === `process ${physical}`),
+      async () =>
+        (await finishedSpans()).find(
+          (span) => span.kind === SpanKind.CONSUMER && span.name === `process ${physical}`,
+        ),
       30_000,
       'the consumer span',
     );
-    const producerSpan = exporter
-      .getFinishedSpans()
-      .find((span) => span.kind === SpanKind.PRODUCER && span.name === `send ${physical}`);
+    const producerSpan = (await finishedSpans()).find(
+      (span) => span.kind === SpanKind.PRODUCER && span.name === `send ${physical}`,
+    );
     if (!producerSpan) throw new Error('no producer span was recorded');
     const producer = producerSpan.spanContext();
     expect(consumerSpan.spanContext().traceId).toBe(producer.traceId);
@@ -117,6 +123,13 @@ describe('KafkaBus publish → consume', () => {
       'messaging.kafka.message.key': envelope.payload.workflowId,
       'baton.message.type': 'task.completed',
     });
+  });
+
+  it('reports readiness while connected, not after disconnect', async () => {
+    const { bus } = await startBus();
+    expect(await bus.isReady()).toBe(true);
+    await bus.disconnect();
+    expect(await bus.isReady()).toBe(false);
   });
 
   it('refuses to publish a hand-made envelope that breaks its contract', async () => {
@@ -174,7 +187,11 @@ describe('KafkaBus dead letters', () => {
     }
     expect(bus.stats().deadLettered).toBe(3);
     const logged = logger.lines.filter((line) => line.message === 'message dead-lettered');
-    expect(logged.map((line) => line.fields['correlationId'])).toEqual([null, valid.correlationId, valid.correlationId]);
+    expect(logged.map((line) => line.fields['correlationId'])).toEqual([
+      null,
+      valid.correlationId,
+      valid.correlationId,
+    ]);
   });
 
   it('dead-letters a message whose handler always fails after maxAttempts, a non-retryable one at once, and goes on', async () => {
@@ -198,12 +215,19 @@ describe('KafkaBus dead letters', () => {
     });
     for (const envelope of [alwaysFails, rejected, fine]) await bus.publish(taskCompleted, envelope);
 
-    await eventually(() => (handled.includes(fine.id) ? true : undefined), 30_000, 'the message after the failures');
+    await eventually(
+      () => (handled.includes(fine.id) ? true : undefined),
+      30_000,
+      'the message after the failures',
+    );
     expect(attempts.get(alwaysFails.id)).toBe(3);
     expect(attempts.get(rejected.id)).toBe(1);
 
     const dead = await readTopic(brokers, dlqTopic(`${prefix}${TOPICS.tasksResults}`), 2);
-    expect(dead.map((record) => record.value)).toEqual([serializeEnvelope(alwaysFails), serializeEnvelope(rejected)]);
+    expect(dead.map((record) => record.value)).toEqual([
+      serializeEnvelope(alwaysFails),
+      serializeEnvelope(rejected),
+    ]);
     expect(dead.map((record) => record.headers['baton-dlq-attempts'])).toEqual(['3', '1']);
     expect(dead.map((record) => record.headers['baton-dlq-reason'])).toEqual([
       'downstream unavailable',
@@ -239,7 +263,9 @@ describe('KafkaBus retries and commits', () => {
     expect(bus.stats().retried).toBe(2);
 
     const physical = `${prefix}${TOPICS.tasksResults}`;
-    const committed = [...(await committedOffsets(brokers, groupId, physical)).values()].filter((offset) => offset !== '-1');
+    const committed = [...(await committedOffsets(brokers, groupId, physical)).values()].filter(
+      (offset) => offset !== '-1',
+    );
     expect(committed).toEqual(['1']);
 
     const marker = taskCompletedEnvelope({ workflowId: flaky.payload.workflowId });

@@ -40,7 +40,13 @@ export class KafkaBus {
   private readonly producer: Producer;
   private readonly admin: Admin;
   private readonly subscriptions = new Set<KafkaSubscription>();
-  private readonly counters: BusStats = { published: 0, consumed: 0, handled: 0, retried: 0, deadLettered: 0 };
+  private readonly counters: BusStats = {
+    published: 0,
+    consumed: 0,
+    handled: 0,
+    retried: 0,
+    deadLettered: 0,
+  };
   private readonly replies: ReplyInbox;
   private state: State = 'new';
   private connecting: Promise<void> | undefined;
@@ -78,7 +84,11 @@ export class KafkaBus {
     this.connecting ??= (async () => {
       await Promise.all([this.producer.connect(), this.admin.connect()]);
       this.state = 'connected';
-    })();
+    })().catch((error: unknown) => {
+      // A failed attempt (broker not up yet) must not poison the next one.
+      this.connecting = undefined;
+      throw error;
+    });
     return this.connecting;
   }
 
@@ -157,7 +167,11 @@ export class KafkaBus {
     encodeOutgoing(contract, envelope);
     await this.replies.ensureStarted();
     const requestId = randomUUID();
-    const reply = this.replies.expect(requestId, options.timeoutMs ?? this.config.requestTimeoutMs, contract.topic);
+    const reply = this.replies.expect(
+      requestId,
+      options.timeoutMs ?? this.config.requestTimeoutMs,
+      contract.topic,
+    );
     // The caller handles `reply` once this returns; until then a timeout must not count as unhandled.
     reply.catch(() => undefined);
     try {
@@ -172,7 +186,11 @@ export class KafkaBus {
   }
 
   /** Answers a message received from `request()` on the requester's reply topic. */
-  async reply<P>(request: ConsumedMessage, contract: MessageContract<P>, envelope: Envelope<P>): Promise<void> {
+  async reply<P>(
+    request: ConsumedMessage,
+    contract: MessageContract<P>,
+    envelope: Envelope<P>,
+  ): Promise<void> {
     const replyTo = request.headers[HEADERS.replyTo];
     const requestId = request.headers[HEADERS.requestId];
     if (replyTo === undefined || requestId === undefined) {
@@ -181,6 +199,27 @@ export class KafkaBus {
       );
     }
     await this.sendEnvelope(contract, envelope, replyTo, { [HEADERS.requestId]: requestId });
+  }
+
+  /**
+   * For readiness probes: connected, not shutting down, and the cluster answers
+   * a metadata request within `timeoutMs`. Never throws.
+   */
+  async isReady(timeoutMs = 2_000): Promise<boolean> {
+    if (this.state !== 'connected') return false;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const answered = this.admin.describeCluster().then(
+      (cluster) => cluster.brokers.length > 0,
+      () => false,
+    );
+    try {
+      return await Promise.race([answered, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   stats(): BusStats {
@@ -228,7 +267,10 @@ export class KafkaBus {
     const value = encodeOutgoing(contract, envelope);
     const key = contract.key(envelope);
     if (typeof key !== 'string' || key === '') {
-      throw new ContractValidationError(['(key): the contract chose an empty key'], `cannot publish ${contract.type}`);
+      throw new ContractValidationError(
+        ['(key): the contract chose an empty key'],
+        `cannot publish ${contract.type}`,
+      );
     }
     const span = startProducerSpan(otelContext.active(), { topic: physicalTopic, key, type: envelope.type });
     try {

@@ -136,7 +136,14 @@ export class KafkaSubscription implements Subscription {
         lastError = toError(thrown);
         span.addEvent('handler failed', { attempt, 'exception.message': lastError.message });
         if (!isRetryable(thrown) || attempt === config.retry.maxAttempts) {
-          await this.deadLetter(source, message.key, message.value, lastError, attempt, parsed.envelope.correlationId);
+          await this.deadLetter(
+            source,
+            message.key,
+            message.value,
+            lastError,
+            attempt,
+            parsed.envelope.correlationId,
+          );
           outcome = 'dead-lettered';
           break;
         }
@@ -204,7 +211,9 @@ export class KafkaSubscription implements Subscription {
 
   private async commit(topic: string, partition: number, offset: string): Promise<void> {
     try {
-      await this.deps.consumer.commitOffsets([{ topic, partition, offset: (BigInt(offset) + 1n).toString() }]);
+      await this.deps.consumer.commitOffsets([
+        { topic, partition, offset: (BigInt(offset) + 1n).toString() },
+      ]);
     } catch (error) {
       // Typically a rebalance: the partition's next owner redelivers from the last commit (inboxes dedupe).
       this.deps.config.logger.warn('offset commit failed', {

@@ -46,7 +46,9 @@ export class ReplyInbox {
 
   private async start(): Promise<void> {
     await this.admin.createTopics({
-      topics: [{ topic: this.physicalTopic, numPartitions: 1, replicationFactor: this.config.replicationFactor }],
+      topics: [
+        { topic: this.physicalTopic, numPartitions: 1, replicationFactor: this.config.replicationFactor },
+      ],
       waitForLeaders: true,
     });
     const consumer = this.createConsumer(`${this.logicalTopic}.inbox`);
@@ -82,7 +84,11 @@ export class ReplyInbox {
     const waiting = requestId === undefined ? undefined : this.pending.get(requestId);
     if (requestId === undefined || waiting === undefined) {
       // Late (the requester timed out) or foreign: nobody is waiting for it.
-      this.config.logger.debug?.('reply without a waiting request', { topic, partition, offset: message.offset });
+      this.config.logger.debug?.('reply without a waiting request', {
+        topic,
+        partition,
+        offset: message.offset,
+      });
       return;
     }
     clearTimeout(waiting.timer);
@@ -100,20 +106,29 @@ export class ReplyInbox {
       });
     } catch (error) {
       // An invalid reply is not dropped silently: the requester gets the validation error.
-      this.config.logger.error('invalid reply', { topic, offset: message.offset, requestId, error: toError(error).message });
+      this.config.logger.error('invalid reply', {
+        topic,
+        offset: message.offset,
+        requestId,
+        error: toError(error).message,
+      });
       waiting.reject(toError(error));
     }
   }
 
   async close(): Promise<void> {
-    for (const requestId of [...this.pending.keys()]) this.cancel(requestId, new BusClosedError('bus disconnected'));
+    for (const requestId of [...this.pending.keys()])
+      this.cancel(requestId, new BusClosedError('bus disconnected'));
     if (this.started === undefined) return;
     await this.started.catch(() => undefined);
     await this.consumer?.disconnect();
     try {
       await this.admin.deleteTopics({ topics: [this.physicalTopic] });
     } catch (error) {
-      this.config.logger.warn('could not delete reply topic', { topic: this.physicalTopic, error: toError(error).message });
+      this.config.logger.warn('could not delete reply topic', {
+        topic: this.physicalTopic,
+        error: toError(error).message,
+      });
     }
   }
 }

@@ -1,13 +1,30 @@
 import { randomUUID } from 'node:crypto';
-import { TOPICS, agentHeartbeat, causedBy, createEnvelope, taskAssigned, taskCompleted } from '@baton/contracts';
+import {
+  TOPICS,
+  agentHeartbeat,
+  causedBy,
+  createEnvelope,
+  taskAssigned,
+  taskCompleted,
+} from '@baton/contracts';
 import { capturingLogger, taskAssignedEnvelope, uniquePrefix } from '../testing/bus-test-kit';
 import { RequestTimeoutError } from './errors';
 import { KafkaBus } from './kafka-bus';
 
 const brokers = (process.env['KAFKA_BROKERS'] ?? '').split(',').filter((broker) => broker !== '');
 const prefix = uniquePrefix();
-const requester = new KafkaBus({ brokers, clientId: 'requester', topicPrefix: prefix, logger: capturingLogger() });
-const responder = new KafkaBus({ brokers, clientId: 'responder', topicPrefix: prefix, logger: capturingLogger() });
+const requester = new KafkaBus({
+  brokers,
+  clientId: 'requester',
+  topicPrefix: prefix,
+  logger: capturingLogger(),
+});
+const responder = new KafkaBus({
+  brokers,
+  clientId: 'responder',
+  topicPrefix: prefix,
+  logger: capturingLogger(),
+});
 
 beforeAll(async () => {
   await Promise.all([requester.connect(), responder.connect()]);
@@ -47,14 +64,19 @@ describe('KafkaBus request/reply', () => {
 
     expect(reply.contract).toBe(taskCompleted);
     expect(reply.envelope.causationId).toBe(request.id);
-    expect(reply.envelope.payload).toMatchObject({ taskId: request.payload.taskId, output: { echoed: { text: 'hello' } } });
+    expect(reply.envelope.payload).toMatchObject({
+      taskId: request.payload.taskId,
+      output: { echoed: { text: 'hello' } },
+    });
     expect(reply.topic).toMatch(/^baton\.replies\.requester-/);
     expect(reply.headers['baton-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('matches concurrent replies to their requests', async () => {
     const requests = [taskAssignedEnvelope(), taskAssignedEnvelope(), taskAssignedEnvelope()];
-    const replies = await Promise.all(requests.map((request) => requester.request(taskAssigned, request, { timeoutMs: 60_000 })));
+    const replies = await Promise.all(
+      requests.map((request) => requester.request(taskAssigned, request, { timeoutMs: 60_000 })),
+    );
     expect(replies.map((reply) => reply.envelope.causationId)).toEqual(requests.map((request) => request.id));
   });
 

@@ -18,7 +18,11 @@ function catalogueSpec(logical: string): TopicSpec | undefined {
 }
 
 /** Each logical topic (prefixed) and its `.dlq`, sized and configured from the topic catalogue. */
-export function planTopics(logical: readonly string[], prefix: string, replicationFactor: number): PlannedTopic[] {
+export function planTopics(
+  logical: readonly string[],
+  prefix: string,
+  replicationFactor: number,
+): PlannedTopic[] {
   const planned = new Map<string, PlannedTopic>();
   for (const name of logical) {
     const spec = catalogueSpec(name);

@@ -16,7 +16,14 @@ import { type Observable, timer } from 'rxjs';
 import { map } from 'rxjs/operators';
 import { NonRetryableError } from '../core/errors';
 import { KafkaBus } from '../core/kafka-bus';
-import { capturingLogger, committedOffsets, eventually, readTopic, taskCompletedEnvelope, uniquePrefix } from '../testing/bus-test-kit';
+import {
+  capturingLogger,
+  committedOffsets,
+  eventually,
+  readTopic,
+  taskCompletedEnvelope,
+  uniquePrefix,
+} from '../testing/bus-test-kit';
 import { BatonContext } from './baton-context';
 import { BatonKafkaTransport } from './baton-kafka.transport';
 import { BusModule } from './bus.module';
@@ -25,7 +32,8 @@ const brokers = (process.env['KAFKA_BROKERS'] ?? '').split(',').filter((broker) 
 const prefix = uniquePrefix();
 const groupId = `nest-${randomUUID()}`;
 
-const completedHandled: { envelope: Envelope; topic: string; key: string | null; contractType: string }[] = [];
+const completedHandled: { envelope: Envelope; topic: string; key: string | null; contractType: string }[] =
+  [];
 const anyResult: string[] = [];
 
 @Controller()
@@ -43,7 +51,9 @@ class ResultsController {
 
   @EventPattern({ topic: TOPICS.tasksResults, type: TASK_FAILED })
   onFailed(@Payload() envelope: Envelope): void {
-    throw new NonRetryableError(`cannot accept failure of ${String((envelope.payload as { stepId: string }).stepId)}`);
+    throw new NonRetryableError(
+      `cannot accept failure of ${String((envelope.payload as { stepId: string }).stepId)}`,
+    );
   }
 }
 
@@ -95,9 +105,18 @@ describe('BatonKafkaTransport', () => {
     await bus.publish(taskCompleted, completed);
     await bus.publish(taskFailed, failed);
 
-    await eventually(() => (anyResult.length >= 1 && completedHandled.length >= 1 ? true : undefined), 60_000, 'delivery');
+    await eventually(
+      () => (anyResult.length >= 1 && completedHandled.length >= 1 ? true : undefined),
+      60_000,
+      'delivery',
+    );
     expect(completedHandled).toEqual([
-      { envelope: completed, topic: TOPICS.tasksResults, key: completed.payload.workflowId, contractType: TASK_COMPLETED },
+      {
+        envelope: completed,
+        topic: TOPICS.tasksResults,
+        key: completed.payload.workflowId,
+        contractType: TASK_COMPLETED,
+      },
     ]);
 
     // The failure handler's NonRetryableError reaches the bus intact: one attempt, its own message as the reason.
@@ -107,11 +126,17 @@ describe('BatonKafkaTransport', () => {
     // The type-specific handler threw first, so the topic-wide one never saw the failed message.
     expect(anyResult).toEqual([TASK_COMPLETED]);
 
-    const committed = await eventually(async () => {
-      const offsets = [...(await committedOffsets(brokers, groupId, `${prefix}${TOPICS.tasksResults}`)).values()];
-      const done = offsets.filter((offset) => offset !== '-1');
-      return done.length === 1 && done[0] === '2' ? done : undefined;
-    }, 30_000, 'both offsets committed');
+    const committed = await eventually(
+      async () => {
+        const offsets = [
+          ...(await committedOffsets(brokers, groupId, `${prefix}${TOPICS.tasksResults}`)).values(),
+        ];
+        const done = offsets.filter((offset) => offset !== '-1');
+        return done.length === 1 && done[0] === '2' ? done : undefined;
+      },
+      30_000,
+      'both offsets committed',
+    );
     expect(committed).toEqual(['2']);
   });
 });

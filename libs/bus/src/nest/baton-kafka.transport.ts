@@ -62,7 +62,9 @@ export class BatonKafkaTransport extends Server implements CustomTransportStrate
     const routes = new RouteTable<MessageHandler>();
     for (const [pattern, handler] of this.messageHandlers) {
       if (!handler.isEventHandler) {
-        this.log.warn(`@MessagePattern ${pattern} is not served: use KafkaBus.request/reply for request-response`);
+        this.log.warn(
+          `@MessagePattern ${pattern} is not served: use KafkaBus.request/reply for request-response`,
+        );
         continue;
       }
       routes.add(parseEventRoute(pattern), handler);
@@ -90,7 +92,9 @@ export class BatonKafkaTransport extends Server implements CustomTransportStrate
   }
 
   on(): never {
-    throw new UnsupportedTransportFeatureError('BatonKafkaTransport emits no events; observe KafkaBus instead');
+    throw new UnsupportedTransportFeatureError(
+      'BatonKafkaTransport emits no events; observe KafkaBus instead',
+    );
   }
 
   unwrap<T>(): T {

@@ -4,7 +4,9 @@ import { InvalidEventPatternError, RouteTable, parseEventRoute } from './event-r
 
 describe('parseEventRoute', () => {
   it('reads a topic pattern', () => {
-    expect(parseEventRoute(transformPatternToRoute(TOPICS.tasksResults))).toEqual({ topic: TOPICS.tasksResults });
+    expect(parseEventRoute(transformPatternToRoute(TOPICS.tasksResults))).toEqual({
+      topic: TOPICS.tasksResults,
+    });
   });
 
   it('reads an object pattern as Nest serialised it', () => {
@@ -13,12 +15,16 @@ describe('parseEventRoute', () => {
   });
 
   it('reads an object pattern with a topic only', () => {
-    expect(parseEventRoute(transformPatternToRoute({ topic: TOPICS.audit }))).toEqual({ topic: TOPICS.audit });
+    expect(parseEventRoute(transformPatternToRoute({ topic: TOPICS.audit }))).toEqual({
+      topic: TOPICS.audit,
+    });
   });
 
   it('rejects patterns it cannot route', () => {
     expect(() => parseEventRoute(transformPatternToRoute({ cmd: 'sum' }))).toThrow(InvalidEventPatternError);
-    expect(() => parseEventRoute(transformPatternToRoute({ topic: 'a', extra: 1 }))).toThrow(InvalidEventPatternError);
+    expect(() => parseEventRoute(transformPatternToRoute({ topic: 'a', extra: 1 }))).toThrow(
+      InvalidEventPatternError,
+    );
     expect(() => parseEventRoute('')).toThrow(InvalidEventPatternError);
   });
 });

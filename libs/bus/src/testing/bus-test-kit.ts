@@ -8,15 +8,20 @@ import {
   taskAssigned,
   taskCompleted,
 } from '@baton/contracts';
-import { Kafka, type KafkaMessage, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import type { BusLogger, LogFields } from '../core/bus-logger';
+import { RawKafka, type RawMessage } from './raw-kafka';
 
 export function uniquePrefix(): string {
   return `t-${randomUUID().slice(0, 8)}.`;
 }
 
 /** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 30_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -35,9 +40,11 @@ export interface LogLine {
 /** Keeps log lines in memory so tests can read them (and jest output stays quiet). */
 export function capturingLogger(): BusLogger & { lines: LogLine[] } {
   const lines: LogLine[] = [];
-  const push = (level: LogLine['level']) => (message: string, fields: LogFields = {}) => {
-    lines.push({ level, message, fields });
-  };
+  const push =
+    (level: LogLine['level']) =>
+    (message: string, fields: LogFields = {}) => {
+      lines.push({ level, message, fields });
+    };
   return { lines, debug: push('debug'), info: push('info'), warn: push('warn'), error: push('error') };
 }
 
@@ -80,47 +87,24 @@ export function taskAssignedEnvelope(): Envelope<TaskAssigned> {
   );
 }
 
-export interface RawRecord {
-  partition: number;
-  offset: string;
-  key: string | null;
-  value: Buffer | null;
-  headers: Record<string, string>;
-}
+export type RawRecord = RawMessage;
 
-function toRaw(partition: number, message: KafkaMessage): RawRecord {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(message.headers ?? {})) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? String(value[value.length - 1]) : String(value);
-  }
-  return { partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, value: message.value, headers };
-}
-
-/**
- * Reads a topic from the beginning with plain kafkajs (dead letters may be
- * invalid envelopes, which the bus itself would refuse) until `count` records.
- */
-export async function readTopic(brokers: string[], topic: string, count: number, timeoutMs = 30_000): Promise<RawRecord[]> {
-  const kafka = new Kafka({ clientId: 'bus-test-reader', brokers, logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: `reader-${randomUUID()}` });
-  const records: RawRecord[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ partition, message }) => {
-        records.push(toRaw(partition, message));
-      },
-    });
-    await eventually(() => (records.length >= count ? true : undefined), timeoutMs, `${count} records on ${topic}`);
-    return records;
-  } finally {
-    await consumer.disconnect();
-  }
+/** Reads a topic from the beginning until `count` records (dead letters may be invalid envelopes). */
+export async function readTopic(
+  brokers: string[],
+  topic: string,
+  count: number,
+  timeoutMs = 30_000,
+): Promise<RawRecord[]> {
+  return new RawKafka(brokers).readUntil(topic, (messages) => messages.length >= count, timeoutMs);
 }
 
 /** The group's committed offset per partition of `topic` ('-1' = nothing committed). */
-export async function committedOffsets(brokers: string[], groupId: string, topic: string): Promise<Map<number, string>> {
+export async function committedOffsets(
+  brokers: string[],
+  groupId: string,
+  topic: string,
+): Promise<Map<number, string>> {
   const kafka = new Kafka({ clientId: 'bus-test-offsets', brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
