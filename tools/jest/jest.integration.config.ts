@@ -19,7 +19,7 @@ export default {
   testTimeout: 120_000,
   projects: projectRoots.map((project) => ({
     displayName: project.name,
-    preset: '<rootDir>/tools/jest/jest.preset.js',
+    preset: './tools/jest/jest.preset.js',
     rootDir: root,
     testMatch: [`<rootDir>/${project.path}/src/**/*.int-spec.ts`, `<rootDir>/${project.path}/test/**/*.int-spec.ts`],
   })),
