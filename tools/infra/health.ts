@@ -41,6 +41,21 @@ export async function checkKafka(brokers: string[]): Promise<void> {
   }
 }
 
+/**
+ * Creates __consumer_offsets up front (a group-coordinator lookup does that), so the first
+ * consumer group of a test or service does not wait for it on a fresh broker.
+ */
+export async function warmUpKafka(brokers: string[]): Promise<void> {
+  const kafka = new Kafka({ clientId: 'baton-infra-warmup', brokers, logLevel: logLevel.NOTHING, retry: { retries: 12 } });
+  const admin = kafka.admin();
+  try {
+    await withTimeout('kafka warm-up', admin.connect(), CHECK_TIMEOUT_MS);
+    await withTimeout('kafka warm-up', admin.describeGroups(['baton-infra-warmup']), 60_000);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
 export async function checkPostgres(url: string): Promise<void> {
   const client = new Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
   try {

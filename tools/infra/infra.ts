@@ -11,7 +11,7 @@ import {
   type InfraEndpoints,
   type InfraMode,
 } from './endpoints';
-import { checkComponent, COMPONENTS, isHealthy, waitHealthy, type Component } from './health';
+import { checkComponent, COMPONENTS, isHealthy, waitHealthy, warmUpKafka, type Component } from './health';
 import { findJdk, type Jdk } from './jvm';
 import { afterUp, readLeases, release, writeLeases } from './leases';
 import { findKafkaPid, kafkaPaths, prepareKafka, startKafka } from './kafka';
@@ -244,6 +244,7 @@ async function nativeUp(layout: NativeLayout, log: Logger, fsync: boolean): Prom
         // The service role is created through the superuser before the role's own check.
         if (c === 'postgres') await waitHealthy(c, () => ensureBatonDatabase(layout, plan.port), timeoutMs, alive);
         await waitHealthy(c, () => checkComponent(c, endpoints), timeoutMs, alive);
+        if (c === 'kafka' && !plan.running) await warmUpKafka(endpoints.kafka.brokers);
         log(`${c}: healthy`);
       } catch (err) {
         failures.push(describeFailure(layout, c, err));
