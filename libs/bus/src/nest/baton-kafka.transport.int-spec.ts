@@ -4,10 +4,13 @@ import {
   TASK_COMPLETED,
   TASK_FAILED,
   TOPICS,
+  WORKFLOW_COMPLETED,
   createEnvelope,
   dlqTopic,
   taskCompleted,
   taskFailed,
+  workflowCompleted,
+  workflowFailed,
 } from '@baton/contracts';
 import { Controller, type INestApplication } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
@@ -35,6 +38,7 @@ const groupId = `nest-${randomUUID()}`;
 const completedHandled: { envelope: Envelope; topic: string; key: string | null; contractType: string }[] =
   [];
 const anyResult: string[] = [];
+const workflowTypes: string[] = [];
 
 @Controller()
 class ResultsController {
@@ -47,6 +51,12 @@ class ResultsController {
   @EventPattern(TOPICS.tasksResults)
   onAnyResult(@Payload() envelope: Envelope): Observable<void> {
     return timer(20).pipe(map(() => void anyResult.push(envelope.type)));
+  }
+
+  /** The only workflow-events handler: other types on that topic have none. */
+  @EventPattern({ topic: TOPICS.workflowEvents, type: WORKFLOW_COMPLETED })
+  onWorkflowCompleted(@Payload() envelope: Envelope): void {
+    workflowTypes.push(envelope.type);
   }
 
   @EventPattern({ topic: TOPICS.tasksResults, type: TASK_FAILED })
@@ -68,7 +78,7 @@ beforeAll(async () => {
           clientId: 'nest-int',
           topicPrefix: prefix,
           groupId,
-          topics: [TOPICS.tasksResults],
+          topics: [TOPICS.tasksResults, TOPICS.workflowEvents],
           retry: { maxAttempts: 3, initialBackoffMs: 20, maxBackoffMs: 100 },
           logger: capturingLogger(),
         }),
@@ -136,6 +146,39 @@ describe('BatonKafkaTransport', () => {
       },
       30_000,
       'both offsets committed',
+    );
+    expect(committed).toEqual(['2']);
+  });
+
+  it('commits and skips a valid message whose type has no handler', async () => {
+    const bus = app.get(KafkaBus);
+    const workflowId = randomUUID();
+    const meta = { source: 'bus-test', correlationId: workflowId, workflowId };
+    await bus.publish(
+      workflowFailed,
+      createEnvelope(
+        workflowFailed,
+        { workflowId, error: { code: 'E', message: 'x', retryable: false } },
+        meta,
+      ),
+    );
+    await bus.publish(
+      workflowCompleted,
+      createEnvelope(workflowCompleted, { workflowId, output: { ok: true } }, meta),
+    );
+
+    await eventually(() => (workflowTypes.length > 0 ? true : undefined), 60_000, 'workflow.completed');
+    expect(workflowTypes).toEqual([WORKFLOW_COMPLETED]);
+    const committed = await eventually(
+      async () => {
+        const offsets = [
+          ...(await committedOffsets(brokers, groupId, `${prefix}${TOPICS.workflowEvents}`)).values(),
+        ];
+        const done = offsets.filter((offset) => offset !== '-1');
+        return done.length === 1 && done[0] === '2' ? done : undefined;
+      },
+      30_000,
+      'both workflow-event offsets committed',
     );
     expect(committed).toEqual(['2']);
   });
