@@ -204,6 +204,9 @@ async function nativeUp(layout: NativeLayout, log: Logger, fsync: boolean): Prom
   const needsJvm = toStart.some((p) => p.component !== 'postgres');
   // Fail fast on a missing JDK/PostgreSQL before anything is started.
   const jdk: Jdk | undefined = needsJvm ? findJdk() : undefined;
+  if (jdk !== undefined && jdk.version > 21) {
+    log(`infra: ${jdk.java} is Java ${jdk.version}; Neo4j 5.26 supports Java 17 and 21 (set JAVA_HOME to one if Neo4j fails)`);
+  }
   const pgRuntime = toStart.some((p) => p.component === 'postgres') ? preparePostgres(layout, log) : undefined;
   for (const p of plans.filter((x) => x.running)) log(`${p.component}: already running (pid ${p.pid}, port ${p.port})`);
 

@@ -52,12 +52,15 @@ export function findNeo4jPid(layout: NativeLayout): number | undefined {
 export function prepareNeo4j(layout: NativeLayout, jdk: Jdk): { downloaded: boolean } {
   const p = neo4jPaths(layout);
   const downloaded = ensureMavenLib('neo4j', p.pom, p.lib, layout.m2, jdk);
-  const hash = createHash('sha256').update(readFileSync(p.source)).update(p.lib).digest('hex');
+  const hash = createHash('sha256').update(readFileSync(p.source)).update(p.lib).update('release-17').digest('hex');
   const marker = join(p.classes, '.source-hash');
   if (!existsSync(marker) || readFileSync(marker, 'utf8').trim() !== hash) {
     rmSync(p.classes, { recursive: true, force: true });
     mkdirSync(p.classes, { recursive: true });
+    // --release 17: the class must also load when a later `up` runs on an older JDK.
     runOrThrow('neo4j: compiling Neo4jLauncher.java', requireJavac(jdk), [
+      '--release',
+      '17',
       '-d',
       p.classes,
       '-cp',
