@@ -22,6 +22,8 @@ export interface SpawnAppOptions {
   /** How long to wait for readiness; default 60 s. */
   readyTimeoutMs?: number;
   args?: string[];
+  /** Where the log file goes; default `.baton/test-logs/`. */
+  logDir?: string;
 }
 
 export interface SpawnedApp {
@@ -69,8 +71,9 @@ export async function spawnApp(options: SpawnAppOptions): Promise<SpawnedApp> {
   const readyPath = options.readyPath ?? '/health/ready';
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
   const baseUrl = `http://127.0.0.1:${port}`;
-  mkdirSync(TEST_LOG_DIR, { recursive: true });
-  const logFile = join(TEST_LOG_DIR, `${options.name}-${port}.log`);
+  const logDir = options.logDir ?? TEST_LOG_DIR;
+  mkdirSync(logDir, { recursive: true });
+  const logFile = join(logDir, `${options.name}-${port}.log`);
   const fd = openSync(logFile, 'a');
   let exited = false;
   let exitDescription = '';
