@@ -18,7 +18,7 @@ async function bootstrap(): Promise<void> {
   app.useBodyParser('json', { limit: '1mb' });
   app.enableShutdownHooks();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, routerDocumentConfig()));
-  app.connectMicroservice({ strategy: app.get(BatonKafkaTransport) }, { inheritAppConfig: true });
+  app.connectMicroservice({ strategy: app.get(BatonKafkaTransport) });
   await app.startAllMicroservices();
   const config = app.get<RouterConfig>(ROUTER_CONFIG);
   await app.listen(config.port, config.host);

@@ -247,10 +247,11 @@ export class KafkaBus {
     }
   }
 
+  /** Consumer groups are namespaced like topics, so prefixed deployments (and tests) never share a group. */
   private createConsumer(groupId: string) {
     const sessionTimeout = this.config.sessionTimeoutMs;
     return this.kafka.consumer({
-      groupId,
+      groupId: `${this.config.topicPrefix}${groupId}`,
       sessionTimeout,
       heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
       allowAutoTopicCreation: false,
