@@ -12,10 +12,11 @@ import { RUNNER_CONFIG, type RunnerConfig } from './config/runner-config';
 async function bootstrap(): Promise<void> {
   const logger = new JsonLogger({ service: 'agent-runner' });
   const app = await NestFactory.create(AppModule, { logger });
+  const config = app.get<RunnerConfig>(RUNNER_CONFIG);
+  app.useLogger(new JsonLogger({ service: 'agent-runner', level: config.logLevel }));
   app.enableShutdownHooks();
   app.connectMicroservice({ strategy: app.get(BatonKafkaTransport) });
   await app.startAllMicroservices();
-  const config = app.get<RunnerConfig>(RUNNER_CONFIG);
   await app.listen(config.port, config.host);
   logger.log({ msg: 'agent-runner listening', port: config.port, instanceId: config.instanceId }, 'bootstrap');
   process.once('beforeExit', () => void telemetry.shutdown());

@@ -16,11 +16,12 @@ async function bootstrap(): Promise<void> {
   const logger = new JsonLogger({ service: 'router' });
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger });
   app.useBodyParser('json', { limit: '1mb' });
+  const config = app.get<RouterConfig>(ROUTER_CONFIG);
+  app.useLogger(new JsonLogger({ service: 'router', level: config.logLevel }));
   app.enableShutdownHooks();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, routerDocumentConfig()));
   app.connectMicroservice({ strategy: app.get(BatonKafkaTransport) });
   await app.startAllMicroservices();
-  const config = app.get<RouterConfig>(ROUTER_CONFIG);
   await app.listen(config.port, config.host);
   logger.log({ msg: 'router listening', port: config.port }, 'bootstrap');
   process.once('beforeExit', () => void telemetry.shutdown());

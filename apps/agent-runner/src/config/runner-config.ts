@@ -7,7 +7,9 @@ const csv = z
   .transform((value) => value.split(',').map((item) => item.trim()).filter((item) => item.length > 0));
 
 const runnerEnvironmentSchema = z.object({
-  RUNNER_PORT: z.coerce.number().int().min(0).max(65535).default(3200),
+  RUNNER_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** The platform convention (PaaS, spawned processes); RUNNER_PORT wins when both are set. */
+  PORT: z.coerce.number().int().min(0).max(65535).optional(),
   BATON_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   KAFKA_BROKERS: csv.pipe(z.array(z.string().regex(/^[^:]+:\d+$/, 'must be host:port')).min(1)),
   BATON_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/).default(''),
@@ -33,7 +35,7 @@ export function loadRunnerConfig(env: NodeJS.ProcessEnv = process.env): RunnerCo
   }
   const e = parsed.data;
   return {
-    port: e.RUNNER_PORT,
+    port: e.RUNNER_PORT ?? e.PORT ?? 3200,
     host: e.BATON_HTTP_HOST,
     kafkaBrokers: e.KAFKA_BROKERS,
     topicPrefix: e.BATON_TOPIC_PREFIX,

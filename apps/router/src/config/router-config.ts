@@ -6,7 +6,9 @@ const csv = z
   .transform((value) => value.split(',').map((item) => item.trim()).filter((item) => item.length > 0));
 
 const routerEnvironmentSchema = z.object({
-  ROUTER_PORT: z.coerce.number().int().min(0).max(65535).default(3100),
+  ROUTER_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** The platform convention (PaaS, spawned processes); ROUTER_PORT wins when both are set. */
+  PORT: z.coerce.number().int().min(0).max(65535).optional(),
   BATON_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
   ROUTER_DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('router'),
@@ -39,7 +41,7 @@ export function loadRouterConfig(env: NodeJS.ProcessEnv = process.env): RouterCo
   }
   const e = parsed.data;
   return {
-    port: e.ROUTER_PORT,
+    port: e.ROUTER_PORT ?? e.PORT ?? 3100,
     host: e.BATON_HTTP_HOST,
     databaseUrl: e.DATABASE_URL,
     dbSchema: e.ROUTER_DB_SCHEMA,
