@@ -1,4 +1,3 @@
-/* eslint-disable */
 export default {
   displayName: 'testing',
   preset: '../../tools/jest/jest.preset.js',

@@ -132,7 +132,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < workflows; i += 1) {
       const timeline = await run();
       const marks = [...timeline.dispatchedAt, timeline.endedAt ?? Number.NaN];
-      for (let k = 1; k < marks.length; k += 1) stepGaps.push(marks[k]! - marks[k - 1]!);
+      marks.slice(1).forEach((mark, k) => stepGaps.push(mark - (marks[k] ?? Number.NaN)));
     }
     const perStep = summarise(stepGaps);
 

@@ -1,4 +1,3 @@
-/* eslint-disable */
 // Integration and end-to-end tests: one jest run over every project, with real
 // Kafka, Postgres and Neo4j provisioned once (globalSetup) and shared.
 import { readdirSync, existsSync } from 'node:fs';

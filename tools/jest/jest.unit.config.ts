@@ -1,4 +1,3 @@
-/* eslint-disable */
 // Unit tests of every project in one jest run (no infrastructure).
 import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';

@@ -70,7 +70,8 @@ async function main(): Promise<void> {
   }
   for (const app of apps) say(`  ${app.name.padEnd(13)} ${app.baseUrl}  (log ${app.logFile})`);
 
-  const router = apps[0]!.baseUrl;
+  const [routerApp, runnerApp] = apps as [SpawnedApp, SpawnedApp];
+  const router = routerApp.baseUrl;
   const headers = { authorization: `Bearer ${DEV_API_KEY}`, 'content-type': 'application/json' };
   const example = readFileSync(join(__dirname, 'example-workflow.json'), 'utf8');
   say('\nBaton: submitting the example workflow (tools/start/example-workflow.json) ...');
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
 Where to look:
   API docs        ${router}/docs   (API key: ${DEV_API_KEY})
   a workflow      curl -H 'authorization: Bearer ${DEV_API_KEY}' ${router}/workflows/${id}
-  health          ${router}/health/ready   ${apps[1]!.baseUrl}/health/ready
+  health          ${router}/health/ready   ${runnerApp.baseUrl}/health/ready
   app logs        ${LOG_DIR}/   (JSON lines, with correlationId and traceId)
   infra logs      .baton/infra/logs/
   the event log   kcat -b ${endpoints.kafka.brokers[0]} -C -t baton.workflow.events -e

@@ -43,7 +43,12 @@ function main(): void {
   const wants = (phase: string): boolean => only.length === 0 || only.includes(phase);
   const failures: string[] = [];
 
-  if (wants('lint') && run('lint', bin('eslint'), ['apps', 'libs', '--max-warnings=0']) !== 0) failures.push('lint');
+  if (wants('lint')) {
+    // The module-boundary rule reads Nx's cached project graph and silently skips itself without one.
+    const graph = spawnSync(bin('nx'), ['show', 'projects'], { cwd: root, env: { ...process.env, NX_DAEMON: 'false' } });
+    if (graph.status !== 0) failures.push('project graph');
+    if (run('lint', bin('eslint'), ['apps', 'libs', 'tools', '--max-warnings=0']) !== 0) failures.push('lint');
+  }
   if (wants('typecheck') && run('typecheck', bin('tsc'), ['-p', 'tools/tsconfig.json']) !== 0) failures.push('typecheck');
 
   const jestRuns: Array<[string, string]> = [

@@ -64,7 +64,7 @@ describe('KafkaBus offsets', () => {
     );
 
     const physical = `${prefix}${TOPICS.tasksResults}`;
-    const whileHandling = await committedOffsets(brokers, groupId, physical);
+    const whileHandling = await committedOffsets(brokers, `${prefix}${groupId}`, physical);
     expect([...whileHandling.values()].every((offset) => offset === '-1')).toBe(true);
 
     child.kill('SIGKILL');
@@ -107,7 +107,7 @@ describe('KafkaBus offsets', () => {
 
     expect(events).toEqual(['handler started', 'handler finished', 'disconnected']);
     const committed = [
-      ...(await committedOffsets(brokers, groupId, `${prefix}${TOPICS.tasksResults}`)).values(),
+      ...(await committedOffsets(brokers, `${prefix}${groupId}`, `${prefix}${TOPICS.tasksResults}`)).values(),
     ];
     expect(committed.filter((offset) => offset !== '-1')).toEqual(['1']);
   });

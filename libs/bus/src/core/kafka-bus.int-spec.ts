@@ -263,7 +263,7 @@ describe('KafkaBus retries and commits', () => {
     expect(bus.stats().retried).toBe(2);
 
     const physical = `${prefix}${TOPICS.tasksResults}`;
-    const committed = [...(await committedOffsets(brokers, groupId, physical)).values()].filter(
+    const committed = [...(await committedOffsets(brokers, `${prefix}${groupId}`, physical)).values()].filter(
       (offset) => offset !== '-1',
     );
     expect(committed).toEqual(['1']);

@@ -139,7 +139,7 @@ describe('BatonKafkaTransport', () => {
     const committed = await eventually(
       async () => {
         const offsets = [
-          ...(await committedOffsets(brokers, groupId, `${prefix}${TOPICS.tasksResults}`)).values(),
+          ...(await committedOffsets(brokers, `${prefix}${groupId}`, `${prefix}${TOPICS.tasksResults}`)).values(),
         ];
         const done = offsets.filter((offset) => offset !== '-1');
         return done.length === 1 && done[0] === '2' ? done : undefined;
@@ -172,7 +172,7 @@ describe('BatonKafkaTransport', () => {
     const committed = await eventually(
       async () => {
         const offsets = [
-          ...(await committedOffsets(brokers, groupId, `${prefix}${TOPICS.workflowEvents}`)).values(),
+          ...(await committedOffsets(brokers, `${prefix}${groupId}`, `${prefix}${TOPICS.workflowEvents}`)).values(),
         ];
         const done = offsets.filter((offset) => offset !== '-1');
         return done.length === 1 && done[0] === '2' ? done : undefined;
