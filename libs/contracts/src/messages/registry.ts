@@ -1,6 +1,6 @@
 import { agentHeartbeat } from './agent/agent-heartbeat.message';
 import type { MessageContract } from './message-contract';
-import { taskAssigned, taskCompleted, taskFailed } from './task/task-messages';
+import { taskAssigned, taskCancelRequested, taskCompleted, taskFailed } from './task/task-messages';
 import {
   stepCompleted,
   stepDispatched,
@@ -24,6 +24,7 @@ export const MESSAGE_CONTRACTS: readonly MessageContract[] = [
   taskAssigned,
   taskCompleted,
   taskFailed,
+  taskCancelRequested,
   agentHeartbeat,
 ] as readonly MessageContract[];
 

@@ -6,6 +6,7 @@ import { defineMessage } from '../message-contract';
 export const TASK_ASSIGNED = 'task.assigned';
 export const TASK_COMPLETED = 'task.completed';
 export const TASK_FAILED = 'task.failed';
+export const TASK_CANCEL_REQUESTED = 'task.cancel_requested';
 
 const taskRef = {
   taskId: z.uuid(),
@@ -56,4 +57,19 @@ export const taskFailed = defineMessage({
   summary: 'An agent could not finish a step attempt.',
   payload: z.object({ ...taskRef, agentId: identifierSchema, error: errorInfoSchema }).strict(),
   key: (envelope) => envelope.payload.workflowId,
+});
+
+export const taskCancelRequested = defineMessage({
+  type: TASK_CANCEL_REQUESTED,
+  version: 1,
+  topic: TOPICS.tasksAssigned,
+  summary: 'Stop a step attempt (workflow cancelled or attempt timed out); runners abandon it and report nothing further.',
+  payload: z
+    .object({
+      ...taskRef,
+      agentId: identifierSchema.optional(),
+      reason: z.enum(['workflow_cancelled', 'timed_out', 'superseded']),
+    })
+    .strict(),
+  key: (envelope) => envelope.payload.agentId ?? envelope.payload.workflowId,
 });
