@@ -11,6 +11,7 @@ export const TOPICS = {
   tasksResults: 'baton.tasks.results',
   contextFacts: 'baton.context.facts',
   contextUpdates: 'baton.context.updates',
+  contextQueries: 'baton.context.queries',
   actionsProposed: 'baton.actions.proposed',
   actionsDecided: 'baton.actions.decided',
   approvalsRequests: 'baton.approvals.requests',
@@ -116,6 +117,13 @@ export const TOPIC_CATALOGUE: Readonly<Record<TopicName, TopicSpec>> = {
     'workflow id',
     ['context-graph'],
     ['agent-runner'],
+  ),
+  [TOPICS.contextQueries]: spec(
+    TOPICS.contextQueries,
+    'Queries of the context graph (request/reply: the answer goes to the requester reply topic).',
+    'workflow id (or correlation id)',
+    ['agents', 'services'],
+    ['context-graph'],
   ),
   [TOPICS.actionsProposed]: spec(
     TOPICS.actionsProposed,
