@@ -1,5 +1,6 @@
 import { agentHeartbeat } from './agent/agent-heartbeat.message';
 import type { MessageContract } from './message-contract';
+import { contextFactRecorded, contextQueryAnswered, contextQueryRequested, contextUpdated } from './context/context-messages';
 import { taskAssigned, taskCancelRequested, taskCompleted, taskFailed } from './task/task-messages';
 import {
   stepCompleted,
@@ -26,6 +27,10 @@ export const MESSAGE_CONTRACTS: readonly MessageContract[] = [
   taskFailed,
   taskCancelRequested,
   agentHeartbeat,
+  contextFactRecorded,
+  contextQueryRequested,
+  contextQueryAnswered,
+  contextUpdated,
 ] as readonly MessageContract[];
 
 const byTypeVersion = new Map<string, MessageContract>();
