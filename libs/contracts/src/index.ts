@@ -10,6 +10,7 @@ export * from './messages/workflow/workflow-requested.message';
 export * from './messages/workflow/workflow-events.messages';
 export * from './messages/task/task-messages';
 export * from './messages/agent/agent-heartbeat.message';
+export * from './messages/context/context-messages';
 export * from './openapi/openapi-schema';
 export * from './messages/cloud-events/cloud-event';
 export * from './messages/cloud-events/cloud-event-record';
