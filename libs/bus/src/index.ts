@@ -3,7 +3,7 @@ export * from './core/bus-logger';
 export * from './core/bus-types';
 export * from './core/errors';
 export { KafkaBus } from './core/kafka-bus';
-export { HEADERS, decodeHeaders, extractTraceContext, traceHeaders } from './core/message-headers';
+export { HEADERS, decodeHeaders } from './core/message-headers';
 export { BusClosedError } from './core/reply-inbox';
 export { BatonContext } from './nest/baton-context';
 export { BatonKafkaTransport, UnsupportedTransportFeatureError } from './nest/baton-kafka.transport';

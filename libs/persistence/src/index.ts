@@ -17,7 +17,7 @@ export { initializeDataSource, isDataSourceReady } from './data-source/initializ
 export { SHARED_MIGRATIONS, type MigrationClass } from './migrations/shared-migrations';
 export { OutboxMessage } from './outbox/outbox-message.entity';
 export { Outbox } from './outbox/outbox';
-export { buildOutboxHeaders, HEADER_TYPE, HEADER_VERSION } from './outbox/outbox-headers';
+export { buildOutboxHeaders } from './outbox/outbox-headers';
 export type { OutboxPublisher, OutboxRecord } from './outbox/outbox-publisher';
 export { OutboxRelay, type OutboxRelayLogger, type OutboxRelayOptions } from './outbox/outbox-relay';
 export { InboxMessage } from './inbox/inbox-message.entity';

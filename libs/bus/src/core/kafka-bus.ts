@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ContractValidationError, type Envelope, type MessageContract } from '@baton/contracts';
 import { context as otelContext, trace } from '@opentelemetry/api';
+import { injectTraceHeaders } from '@baton/telemetry';
 import { type Admin, Kafka, type Message, Partitioners, type Producer, logLevel } from 'kafkajs';
 import { type BusConfig, type ResolvedBusConfig, resolveBusConfig } from './bus-config';
 import { endSpan, startProducerSpan } from './bus-telemetry';
@@ -16,7 +17,7 @@ import { encodeOutgoing } from './envelope-validation';
 import { BusNotConnectedError, NotARequestError, toError } from './errors';
 import { KafkaSubscription } from './kafka-subscription';
 import { kafkajsLogCreator } from './kafkajs-logging';
-import { HEADERS, traceHeaders } from './message-headers';
+import { HEADERS } from './message-headers';
 import { ReplyInbox } from './reply-inbox';
 import { planTopics } from './topic-plan';
 
@@ -276,7 +277,7 @@ export class KafkaBus {
     const span = startProducerSpan(otelContext.active(), { topic: physicalTopic, key, type: envelope.type });
     try {
       const headers = {
-        ...traceHeaders(trace.setSpan(otelContext.active(), span)),
+        ...injectTraceHeaders(trace.setSpan(otelContext.active(), span)),
         [HEADERS.contentType]: 'application/json',
         [HEADERS.type]: envelope.type,
         [HEADERS.version]: String(envelope.version),

@@ -1,3 +1,4 @@
+import { extractTraceContext } from '@baton/telemetry';
 import { ContractValidationError, type ParsedEnvelope, dlqTopic, parseEnvelope } from '@baton/contracts';
 import { context as otelContext, trace } from '@opentelemetry/api';
 import type { Consumer, EachMessagePayload } from 'kafkajs';
@@ -7,7 +8,7 @@ import { endSpan, startConsumerSpan } from './bus-telemetry';
 import type { BusStats, ConsumedMessage, MessageHandler, Subscription } from './bus-types';
 import { buildDeadLetterHeaders, deadLetterReason, peekCorrelationId } from './dead-letter';
 import { isRetryable, toError } from './errors';
-import { decodeHeaders, extractTraceContext } from './message-headers';
+import { decodeHeaders } from './message-headers';
 
 export interface DeadLetterRecord {
   topic: string;

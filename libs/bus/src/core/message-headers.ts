@@ -1,5 +1,3 @@
-import { type Context, ROOT_CONTEXT, context as otelContext, propagation } from '@opentelemetry/api';
-
 /** Header names the bus writes; everything else on a record is passed through untouched. */
 export const HEADERS = {
   traceparent: 'traceparent',
@@ -31,16 +29,4 @@ export function decodeHeaders(raw: RawHeaders | undefined): Record<string, strin
     out[name] = typeof last === 'string' ? last : (last as Buffer).toString('utf8');
   }
   return out;
-}
-
-/** `traceparent`/`tracestate` of `ctx` through the globally registered propagator. */
-export function traceHeaders(ctx: Context = otelContext.active()): Record<string, string> {
-  const carrier: Record<string, string> = {};
-  propagation.inject(ctx, carrier);
-  return carrier;
-}
-
-/** The remote trace context carried by a message's headers (ROOT when absent). */
-export function extractTraceContext(headers: Readonly<Record<string, string>>): Context {
-  return propagation.extract(ROOT_CONTEXT, headers);
 }

@@ -1,8 +1,7 @@
-import { type Context, context, propagation } from '@opentelemetry/api';
+import { type Context, context } from '@opentelemetry/api';
+import { HEADERS } from '@baton/bus';
 import type { Envelope } from '@baton/contracts';
-
-export const HEADER_TYPE = 'baton-type';
-export const HEADER_VERSION = 'baton-version';
+import { injectTraceHeaders } from '@baton/telemetry';
 
 /**
  * Kafka headers stored with an outbox row. The trace context is captured at
@@ -10,11 +9,9 @@ export const HEADER_VERSION = 'baton-version';
  * the row that span is long gone; consumers continue the same trace.
  */
 export function buildOutboxHeaders(envelope: Envelope, activeContext: Context = context.active()): Record<string, string> {
-  const carrier: Record<string, string> = {};
-  propagation.inject(activeContext, carrier);
   return {
-    ...carrier,
-    [HEADER_TYPE]: envelope.type,
-    [HEADER_VERSION]: String(envelope.version),
+    ...injectTraceHeaders(activeContext),
+    [HEADERS.type]: envelope.type,
+    [HEADERS.version]: String(envelope.version),
   };
 }
