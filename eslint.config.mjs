@@ -30,6 +30,7 @@ export default [
             { sourceTag: 'scope:contracts', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'scope:telemetry', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'scope:bus', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:telemetry'] },
+            { sourceTag: 'scope:llm-gateway', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:telemetry'] },
             {
               sourceTag: 'scope:persistence',
               onlyDependOnLibsWithTags: ['scope:contracts', 'scope:telemetry', 'scope:bus'],
@@ -40,7 +41,7 @@ export default [
             },
             {
               sourceTag: 'scope:e2e',
-              onlyDependOnLibsWithTags: ['scope:contracts', 'scope:testing', 'scope:bus'],
+              onlyDependOnLibsWithTags: ['scope:contracts', 'scope:testing', 'scope:bus', 'scope:llm-gateway'],
             },
             {
               sourceTag: 'scope:service',
@@ -50,6 +51,7 @@ export default [
                 'scope:bus',
                 'scope:persistence',
                 'scope:testing',
+                'scope:llm-gateway',
               ],
             },
           ],
