@@ -11,7 +11,7 @@ import {
 } from '@baton/contracts';
 import { withSpan } from '@baton/telemetry';
 import { BUILTIN_AGENTS, agentFor } from '../agents/builtin-agents';
-import { DETERMINISTIC_MODEL, deterministicAnswer } from '../agents/deterministic-model';
+import { DETERMINISTIC_MODEL, deterministicAnswer } from '@baton/llm-gateway';
 import { RUNNER_CONFIG, type RunnerConfig } from '../config/runner-config';
 import { resultEnvelopeId } from './result-id';
 
