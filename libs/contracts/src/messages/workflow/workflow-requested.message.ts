@@ -23,3 +23,27 @@ export const workflowRequested = defineMessage({
   payload: workflowRequestedPayloadSchema,
   key: (envelope) => envelope.payload.workflowId,
 });
+
+export const WORKFLOW_REQUESTED_BY_NAME = 'workflow.requested_by_name';
+
+/** Start a registered definition by name: what event-triggers and the CLI send (event-driven workflows). */
+export const workflowRequestedByName = defineMessage({
+  type: WORKFLOW_REQUESTED_BY_NAME,
+  version: 1,
+  topic: TOPICS.workflowRequests,
+  summary: 'Start a workflow from a registered definition, named, and an input.',
+  payload: z
+    .object({
+      workflowId: z.uuid(),
+      definitionName: z.string().min(1).max(200),
+      input: jsonValueSchema,
+      requestedBy: z.string().min(1).max(200),
+      /** The system event that caused the request, when a trigger fired. */
+      trigger: z
+        .object({ eventType: z.string().min(1).max(200), eventId: z.string().min(1).max(200).optional() })
+        .strict()
+        .optional(),
+    })
+    .strict(),
+  key: (envelope) => envelope.payload.workflowId,
+});
