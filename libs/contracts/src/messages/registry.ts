@@ -10,7 +10,8 @@ import {
   workflowFailed,
   workflowStarted,
 } from './workflow/workflow-events.messages';
-import { workflowRequested } from './workflow/workflow-requested.message';
+import { workflowRequested, workflowRequestedByName } from './workflow/workflow-requested.message';
+import { stepCancelled, stepRetryScheduled, workflowCancelled } from './workflow/workflow-lifecycle.messages';
 import type { TopicName } from '../topics/topics';
 
 /** Every message contract Baton knows. A message whose (type, version) is not here is rejected. */
@@ -31,6 +32,10 @@ export const MESSAGE_CONTRACTS: readonly MessageContract[] = [
   contextQueryRequested,
   contextQueryAnswered,
   contextUpdated,
+  workflowCancelled,
+  stepCancelled,
+  stepRetryScheduled,
+  workflowRequestedByName,
 ] as readonly MessageContract[];
 
 const byTypeVersion = new Map<string, MessageContract>();
