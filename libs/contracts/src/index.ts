@@ -8,6 +8,8 @@ export * from './messages/registry';
 export * from './messages/workflow/workflow-definition';
 export * from './messages/workflow/workflow-requested.message';
 export * from './messages/workflow/workflow-events.messages';
+export * from './messages/workflow/workflow-lifecycle.messages';
+export * from './messages/workflow/supervisor-protocol';
 export * from './messages/task/task-messages';
 export * from './messages/agent/agent-heartbeat.message';
 export * from './messages/context/context-messages';
