@@ -55,7 +55,15 @@ export const taskFailed = defineMessage({
   version: 1,
   topic: TOPICS.tasksResults,
   summary: 'An agent could not finish a step attempt.',
-  payload: z.object({ ...taskRef, agentId: identifierSchema, error: errorInfoSchema }).strict(),
+  payload: z
+    .object({
+      ...taskRef,
+      agentId: identifierSchema,
+      error: errorInfoSchema,
+      /** The model's last answer when it could not be turned into a valid output (kept for diagnosis). */
+      rawOutput: z.string().max(20_000).optional(),
+    })
+    .strict(),
   key: (envelope) => envelope.payload.workflowId,
 });
 
