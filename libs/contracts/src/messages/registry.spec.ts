@@ -3,6 +3,7 @@ import { createEnvelope, envelopeKey } from '../envelope/envelope-codec';
 import type { EnvelopeMeta } from '../envelope/envelope';
 import { TOPICS } from '../topics/topics';
 import { agentHeartbeat } from './agent/agent-heartbeat.message';
+import { agentToolCalled } from './agent/agent-tool-call.message';
 import { contractsOnTopic, findContract, MESSAGE_CONTRACTS } from './registry';
 import { taskAssigned, taskCompleted, taskFailed } from './task/task-messages';
 import {
@@ -97,6 +98,6 @@ describe('registry', () => {
     const ids = MESSAGE_CONTRACTS.map((contract) => `${contract.type}@${contract.version}`);
     expect(new Set(ids).size).toBe(ids.length);
     expect(contractsOnTopic(TOPICS.tasksResults)).toEqual([taskCompleted, taskFailed]);
-    expect(contractsOnTopic(TOPICS.audit)).toEqual([]);
+    expect(contractsOnTopic(TOPICS.audit)).toEqual([agentToolCalled]);
   });
 });

@@ -1,4 +1,6 @@
 import { agentHeartbeat } from './agent/agent-heartbeat.message';
+import { agentToolCalled } from './agent/agent-tool-call.message';
+import { usageRecorded } from './usage/usage-recorded.message';
 import type { MessageContract } from './message-contract';
 import { contextFactRecorded, contextQueryAnswered, contextQueryRequested, contextUpdated } from './context/context-messages';
 import { taskAssigned, taskCancelRequested, taskCompleted, taskFailed } from './task/task-messages';
@@ -28,6 +30,8 @@ export const MESSAGE_CONTRACTS: readonly MessageContract[] = [
   taskFailed,
   taskCancelRequested,
   agentHeartbeat,
+  usageRecorded,
+  agentToolCalled,
   contextFactRecorded,
   contextQueryRequested,
   contextQueryAnswered,
