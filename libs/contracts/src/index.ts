@@ -18,3 +18,5 @@ export * from './messages/cloud-events/cloud-event';
 export * from './messages/cloud-events/cloud-event-record';
 export * from './asyncapi/asyncapi-document';
 export * from './asyncapi/asyncapi-yaml';
+export * from './messages/usage/usage-recorded.message';
+export * from './messages/agent/agent-tool-call.message';
