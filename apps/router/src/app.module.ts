@@ -9,6 +9,8 @@ import { HealthController } from './health/health.controller';
 import { ApiKeyGuard } from './http/api-key.guard';
 import { HttpErrorFilter } from './http/http-error.filter';
 import { CreateWorkflows1732440000000 } from './persistence/migrations/1732440000000-create-workflows';
+import { Patterns1732500000000 } from './persistence/migrations/1732500000000-patterns';
+import { WorkflowDefinitionEntity } from './persistence/workflow-definition.entity';
 import { WorkflowStepEntity } from './persistence/workflow-step.entity';
 import { WorkflowEntity } from './persistence/workflow.entity';
 import { WorkflowsModule } from './workflows/workflows.module';
@@ -37,8 +39,8 @@ import { WorkflowsModule } from './workflows/workflows.module';
       useFactory: (config: RouterConfig) => ({
         url: config.databaseUrl,
         schema: config.dbSchema,
-        entities: [WorkflowEntity, WorkflowStepEntity],
-        migrations: [CreateWorkflows1732440000000],
+        entities: [WorkflowEntity, WorkflowStepEntity, WorkflowDefinitionEntity],
+        migrations: [CreateWorkflows1732440000000, Patterns1732500000000],
       }),
     }),
     WorkflowsModule,

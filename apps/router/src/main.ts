@@ -16,6 +16,8 @@ async function bootstrap(): Promise<void> {
   const logger = new JsonLogger({ service: 'router' });
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger });
   app.useBodyParser('json', { limit: '1mb' });
+  // Definitions may be posted as YAML.
+  app.useBodyParser('text', { type: ['application/yaml', 'application/x-yaml', 'text/yaml'], limit: '1mb' });
   const config = app.get<RouterConfig>(ROUTER_CONFIG);
   app.useLogger(new JsonLogger({ service: 'router', level: config.logLevel }));
   app.enableShutdownHooks();

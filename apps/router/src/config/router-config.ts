@@ -18,6 +18,12 @@ const routerEnvironmentSchema = z.object({
   BATON_LOG_LEVEL: z.enum(['debug', 'log', 'warn', 'error']).default('log'),
   ROUTER_DEFAULT_STEP_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
   ROUTER_MAX_ATTEMPTS: z.coerce.number().int().positive().max(20).default(3),
+  /** First retry delay when a step declares no retry policy; doubles per attempt. */
+  ROUTER_RETRY_BACKOFF_MS: z.coerce.number().int().nonnegative().max(3_600_000).default(500),
+  /** How often due retries and expired attempts are looked for. */
+  ROUTER_TIMER_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
+  /** A folder of workflow definitions (*.json, *.yaml, *.yml) registered at start-up. */
+  ROUTER_DEFINITIONS_DIR: z.string().min(1).optional(),
 });
 
 export interface RouterConfig {
@@ -31,6 +37,9 @@ export interface RouterConfig {
   logLevel: 'debug' | 'log' | 'warn' | 'error';
   defaultStepTimeoutMs: number;
   maxAttempts: number;
+  retryBackoffMs: number;
+  timerIntervalMs: number;
+  definitionsDir: string | undefined;
 }
 
 /** Validated once at start-up; a bad variable stops the process with its name. */
@@ -51,6 +60,9 @@ export function loadRouterConfig(env: NodeJS.ProcessEnv = process.env): RouterCo
     logLevel: e.BATON_LOG_LEVEL,
     defaultStepTimeoutMs: e.ROUTER_DEFAULT_STEP_TIMEOUT_MS,
     maxAttempts: e.ROUTER_MAX_ATTEMPTS,
+    retryBackoffMs: e.ROUTER_RETRY_BACKOFF_MS,
+    timerIntervalMs: e.ROUTER_TIMER_INTERVAL_MS,
+    definitionsDir: e.ROUTER_DEFINITIONS_DIR,
   };
 }
 

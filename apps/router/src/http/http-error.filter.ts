@@ -2,7 +2,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger 
 import type { Response } from 'express';
 import { z } from 'zod';
 import { ContractValidationError } from '@baton/contracts';
-import { WorkflowNotFoundError } from '../workflows/workflow-errors';
+import { DefinitionNotFoundError, WorkflowNotFoundError, WorkflowNotRunningError } from '../workflows/workflow-errors';
 
 export const httpErrorSchema = z.object({
   statusCode: z.number().int(),
@@ -29,8 +29,11 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (exception instanceof ContractValidationError) {
       return { statusCode: 400, error: 'validation_failed', message: exception.message, issues: [...exception.issues] };
     }
-    if (exception instanceof WorkflowNotFoundError) {
+    if (exception instanceof WorkflowNotFoundError || exception instanceof DefinitionNotFoundError) {
       return { statusCode: 404, error: exception.code, message: exception.message };
+    }
+    if (exception instanceof WorkflowNotRunningError) {
+      return { statusCode: 409, error: exception.code, message: exception.message };
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
@@ -49,6 +52,8 @@ function errorName(status: number): string {
       return 'unauthorized';
     case 404:
       return 'not_found';
+    case 409:
+      return 'conflict';
     case 413:
       return 'payload_too_large';
     default:

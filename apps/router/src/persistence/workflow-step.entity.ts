@@ -1,9 +1,10 @@
 import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import type { ErrorInfo } from '@baton/contracts';
+import type { NodeSpec } from '../workflows/engine/workflow-engine';
 import type { StoredJson } from './stored-json';
 import { WorkflowEntity } from './workflow.entity';
 
-export const STEP_STATUSES = ['pending', 'dispatched', 'completed', 'failed'] as const;
+export const STEP_STATUSES = ['pending', 'dispatched', 'retry_wait', 'completed', 'failed', 'cancelled'] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
 @Entity({ name: 'workflow_steps' })
@@ -54,4 +55,19 @@ export class WorkflowStepEntity {
 
   @Column('timestamptz', { name: 'completed_at', nullable: true })
   completedAt!: Date | null;
+
+  /** What the engine asked for (capability, input, timeout, retry, scopes); retries resend it. */
+  @Column('jsonb', { nullable: true })
+  spec!: NodeSpec | null;
+
+  /** The open attempt times out at this instant. */
+  @Column('timestamptz', { name: 'deadline_at', nullable: true })
+  deadlineAt!: Date | null;
+
+  /** A step waiting to retry is dispatched again from this instant. */
+  @Column('timestamptz', { name: 'not_before', nullable: true })
+  notBefore!: Date | null;
+
+  @Column('int', { name: 'completion_order', nullable: true })
+  completionOrder!: number | null;
 }

@@ -3,7 +3,7 @@ import type { WorkflowDefinition } from '@baton/contracts';
 import type { StoredJson } from './stored-json';
 import { WorkflowStepEntity } from './workflow-step.entity';
 
-export const WORKFLOW_STATUSES = ['running', 'completed', 'failed'] as const;
+export const WORKFLOW_STATUSES = ['running', 'completed', 'failed', 'cancelled'] as const;
 export type WorkflowStatus = (typeof WORKFLOW_STATUSES)[number];
 
 @Entity({ name: 'workflows' })
@@ -31,6 +31,10 @@ export class WorkflowEntity {
 
   @Column('text', { name: 'correlation_id' })
   correlationId!: string;
+
+  /** Set when started from a registered definition. */
+  @Column('text', { name: 'definition_name', nullable: true })
+  definitionName!: string | null;
 
   @Column('text', { name: 'requested_by' })
   requestedBy!: string;

@@ -1,18 +1,25 @@
 import { z } from 'zod';
-import { ContractValidationError, describeIssues, jsonValueSchema, workflowDefinitionSchema } from '@baton/contracts';
+import { ContractValidationError, describeIssues, identifierSchema, jsonValueSchema, workflowDefinitionSchema } from '@baton/contracts';
 import type { JsonValue, WorkflowDefinition } from '@baton/contracts';
 
 export const startWorkflowRequestSchema = z
   .object({
-    definition: workflowDefinitionSchema,
+    /** An inline definition; or `definitionName` of a registered one. */
+    definition: workflowDefinitionSchema.optional(),
+    definitionName: identifierSchema.optional(),
     input: jsonValueSchema.default({}),
   })
-  .strict();
+  .strict()
+  .superRefine((body, ctx) => {
+    if ((body.definition === undefined) === (body.definitionName === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['definition'], message: 'exactly one of definition or definitionName is required' });
+    }
+  });
 
 /** A validated `POST /workflows` body; it cannot be constructed from invalid input. */
 export class StartWorkflowRequest {
   private constructor(
-    readonly definition: WorkflowDefinition,
+    readonly source: { definition: WorkflowDefinition } | { definitionName: string },
     readonly input: JsonValue,
   ) {}
 
@@ -21,6 +28,9 @@ export class StartWorkflowRequest {
     if (!parsed.success) {
       throw new ContractValidationError(describeIssues(parsed.error), 'invalid workflow request');
     }
-    return new StartWorkflowRequest(parsed.data.definition, parsed.data.input);
+    const { definition, definitionName, input } = parsed.data;
+    return new StartWorkflowRequest(definition ? { definition } : { definitionName: definitionName ?? '' }, input);
   }
 }
+
+export const cancelWorkflowRequestSchema = z.object({ reason: z.string().min(1).max(500).default('cancelled by request') }).strict();

@@ -1,15 +1,44 @@
 import { Controller } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { TOPICS, WORKFLOW_REQUESTED, type Envelope, type PayloadOf, workflowRequested } from '@baton/contracts';
+import { NonRetryableError } from '@baton/bus';
+import {
+  TOPICS,
+  WORKFLOW_REQUESTED,
+  WORKFLOW_REQUESTED_BY_NAME,
+  type Envelope,
+  type PayloadOf,
+  workflowRequested,
+  workflowRequestedByName,
+} from '@baton/contracts';
+import { DefinitionsService } from '../definitions/definitions.service';
+import { DefinitionNotFoundError } from './workflow-errors';
 import { WorkflowsService } from './workflows.service';
 
 @Controller()
 export class WorkflowRequestsConsumer {
-  constructor(private readonly workflows: WorkflowsService) {}
+  constructor(
+    private readonly workflows: WorkflowsService,
+    private readonly definitions: DefinitionsService,
+  ) {}
 
   @EventPattern({ topic: TOPICS.workflowRequests, type: WORKFLOW_REQUESTED })
   async onRequested(@Payload() envelope: Envelope<PayloadOf<typeof workflowRequested>>): Promise<void> {
     const { workflowId, definition, input, requestedBy } = envelope.payload;
     await this.workflows.startFromRequest({ workflowId, definition, input, requestedBy, cause: envelope });
+  }
+
+  /** Event-driven start: a trigger (or any publisher) names a registered definition. */
+  @EventPattern({ topic: TOPICS.workflowRequests, type: WORKFLOW_REQUESTED_BY_NAME })
+  async onRequestedByName(@Payload() envelope: Envelope<PayloadOf<typeof workflowRequestedByName>>): Promise<void> {
+    const { workflowId, definitionName, input, requestedBy } = envelope.payload;
+    let definition;
+    try {
+      definition = (await this.definitions.get(definitionName)).definition;
+    } catch (error) {
+      // An unknown name will not become known by retrying this message: dead-letter it with the reason.
+      if (error instanceof DefinitionNotFoundError) throw new NonRetryableError(error.message);
+      throw error;
+    }
+    await this.workflows.startFromRequest({ workflowId, definition, definitionName, input, requestedBy, cause: envelope });
   }
 }

@@ -5,6 +5,7 @@ import {
   ApiBadRequestResponse,
   ApiBearerAuth,
   ApiBody,
+  ApiConflictResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -17,7 +18,9 @@ import type { Request } from 'express';
 import { toOpenApiSchema } from '@baton/contracts';
 import { callerOf } from '../http/api-key.guard';
 import { httpErrorSchema } from '../http/http-error.filter';
-import { StartWorkflowRequest, startWorkflowRequestSchema } from './start-workflow.request';
+import { ContractValidationError, describeIssues } from '@baton/contracts';
+import { DefinitionsService } from '../definitions/definitions.service';
+import { StartWorkflowRequest, cancelWorkflowRequestSchema, startWorkflowRequestSchema } from './start-workflow.request';
 import { toWorkflowView, workflowViewSchema, type WorkflowView } from './workflow.view';
 import { WorkflowsService } from './workflows.service';
 
@@ -29,19 +32,26 @@ const errorResponse = { schema: toOpenApiSchema(httpErrorSchema) };
 @ApiUnauthorizedResponse({ description: 'missing or invalid API key', ...errorResponse })
 @Controller('workflows')
 export class WorkflowsController {
-  constructor(private readonly workflows: WorkflowsService) {}
+  constructor(
+    private readonly workflows: WorkflowsService,
+    private readonly definitions: DefinitionsService,
+  ) {}
 
   @Post()
   @HttpCode(202)
-  @ApiOperation({ summary: 'Start a workflow from a definition and an input' })
+  @ApiOperation({ summary: 'Start a workflow from a definition (inline or a registered name) and an input' })
   @ApiBody({ schema: toOpenApiSchema(startWorkflowRequestSchema) })
   @ApiAcceptedResponse({ description: 'accepted and persisted; steps run asynchronously', schema: toOpenApiSchema(workflowViewSchema) })
   @ApiBadRequestResponse({ description: 'invalid body; `issues` names each offending field', ...errorResponse })
+  @ApiNotFoundResponse({ description: 'definitionName is not registered', ...errorResponse })
   async start(@Body() body: unknown, @Req() request: Request): Promise<WorkflowView> {
     const command = StartWorkflowRequest.parse(body);
+    const named = 'definitionName' in command.source ? command.source.definitionName : undefined;
+    const definition = named === undefined ? (command.source as { definition: never }).definition : (await this.definitions.get(named)).definition;
     const workflow = await this.workflows.start({
       workflowId: randomUUID(),
-      definition: command.definition,
+      definition,
+      ...(named === undefined ? {} : { definitionName: named }),
       input: command.input,
       requestedBy: callerOf(request),
     });
@@ -56,5 +66,19 @@ export class WorkflowsController {
   @ApiNotFoundResponse({ description: 'no such workflow', ...errorResponse })
   async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<WorkflowView> {
     return toWorkflowView(await this.workflows.get(id));
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Cancel a running workflow; its open step attempts get task.cancel_requested' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiBody({ required: false, schema: toOpenApiSchema(cancelWorkflowRequestSchema) })
+  @ApiAcceptedResponse({ description: 'cancelled', schema: toOpenApiSchema(workflowViewSchema) })
+  @ApiNotFoundResponse({ description: 'no such workflow', ...errorResponse })
+  @ApiConflictResponse({ description: 'the workflow is no longer running', ...errorResponse })
+  async cancel(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: unknown, @Req() request: Request): Promise<WorkflowView> {
+    const parsed = cancelWorkflowRequestSchema.safeParse(body ?? {});
+    if (!parsed.success) throw new ContractValidationError(describeIssues(parsed.error), 'invalid cancel request');
+    return toWorkflowView(await this.workflows.cancel(id, callerOf(request), parsed.data.reason));
   }
 }

@@ -1,11 +1,14 @@
 import { Module } from '@nestjs/common';
+import { DefinitionsModule } from '../definitions/definitions.module';
 import { TaskResultsConsumer } from './task-results.consumer';
 import { WorkflowRequestsConsumer } from './workflow-requests.consumer';
+import { WorkflowTimers } from './workflow-timers';
 import { WorkflowsController } from './workflows.controller';
 import { WorkflowsService } from './workflows.service';
 
 @Module({
+  imports: [DefinitionsModule],
   controllers: [WorkflowsController, TaskResultsConsumer, WorkflowRequestsConsumer],
-  providers: [WorkflowsService],
+  providers: [WorkflowsService, WorkflowTimers],
 })
 export class WorkflowsModule {}

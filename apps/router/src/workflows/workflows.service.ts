@@ -3,21 +3,25 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
   createEnvelope,
+  stepCancelled,
   stepCompleted,
   stepDispatched,
   stepFailed,
+  stepRetryScheduled,
   taskAssigned,
+  taskCancelRequested,
   taskCompleted,
   taskFailed,
+  workflowCancelled,
   workflowCompleted,
   workflowFailed,
   workflowStarted,
   type Envelope,
   type EnvelopeMeta,
+  type ErrorInfo,
   type JsonValue,
   type MessageContract,
   type PayloadOf,
-  type StepDefinition,
   type WorkflowDefinition,
 } from '@baton/contracts';
 import { Inbox, Outbox } from '@baton/persistence';
@@ -25,14 +29,15 @@ import { ROUTER_CONFIG, type RouterConfig } from '../config/router-config';
 import { fromStoredJson, toStoredJson } from '../persistence/stored-json';
 import { WorkflowStepEntity } from '../persistence/workflow-step.entity';
 import { WorkflowEntity } from '../persistence/workflow.entity';
-import { stepAfter, stepInput } from './sequential-plan';
-import { WorkflowNotFoundError } from './workflow-errors';
+import { decide, type NodeSpec, type NodeState } from './engine/workflow-engine';
+import { WorkflowNotFoundError, WorkflowNotRunningError } from './workflow-errors';
 
 const SOURCE = 'router';
 
 export interface StartWorkflow {
   workflowId: string;
   definition: WorkflowDefinition;
+  definitionName?: string;
   input: JsonValue;
   requestedBy: string;
   /** The message that asked for it, when it came over Kafka. */
@@ -41,11 +46,15 @@ export interface StartWorkflow {
 
 type TaskCompletedPayload = PayloadOf<typeof taskCompleted>;
 type TaskFailedPayload = PayloadOf<typeof taskFailed>;
+type CancelReason = PayloadOf<typeof taskCancelRequested>['reason'];
 
 /**
- * Workflow state transitions. Each one is a single transaction that changes the
- * rows and enqueues the messages it causes (outbox); consumed messages are
- * recorded in the inbox in that same transaction, so redelivery is harmless.
+ * Workflow state transitions. Each one is a single transaction that locks the
+ * workflow row, changes the step rows and enqueues the messages it causes
+ * (outbox); consumed messages are recorded in the inbox in that same
+ * transaction, so redelivery is harmless. What runs next is decided by the
+ * pure engine from the rows alone, so a restarted router resumes where the
+ * last commit left off.
  */
 @Injectable()
 export class WorkflowsService {
@@ -73,9 +82,10 @@ export class WorkflowsService {
   async onTaskCompleted(envelope: Envelope<TaskCompletedPayload>): Promise<void> {
     await this.inbox.handleOnce(this.dataSource, 'router.task-results', envelope, async (manager) => {
       const result = envelope.payload;
+      const workflow = await this.lockRunning(manager, result.workflowId);
+      if (!workflow) return;
       const step = await this.currentAttempt(manager, result.workflowId, result.stepId, result.taskId);
       if (!step) return;
-      const workflow = await manager.findOneByOrFail(WorkflowEntity, { id: result.workflowId });
       const meta = this.causedBy(envelope, workflow);
 
       step.status = 'completed';
@@ -83,6 +93,8 @@ export class WorkflowsService {
       step.confidence = result.confidence;
       step.agentId = result.agentId;
       step.completedAt = new Date();
+      step.deadlineAt = null;
+      step.completionOrder = await this.nextCompletionOrder(manager, workflow.id);
       await manager.save(step);
       await this.emit(manager, stepCompleted, {
         workflowId: step.workflowId,
@@ -93,48 +105,103 @@ export class WorkflowsService {
         output: result.output,
         confidence: result.confidence,
       }, { ...meta, stepId: step.stepId });
-
-      const next = stepAfter(workflow.definition, step.stepId);
-      if (next) {
-        await this.dispatch(manager, workflow, next, stepInput(next, result.output), 1, meta);
-        return;
-      }
-      workflow.status = 'completed';
-      workflow.output = toStoredJson(result.output);
-      await manager.save(workflow);
-      await this.emit(manager, workflowCompleted, { workflowId: workflow.id, output: result.output }, meta);
+      await this.advance(manager, workflow, meta);
     });
   }
 
   async onTaskFailed(envelope: Envelope<TaskFailedPayload>): Promise<void> {
     await this.inbox.handleOnce(this.dataSource, 'router.task-results', envelope, async (manager) => {
       const failure = envelope.payload;
+      const workflow = await this.lockRunning(manager, failure.workflowId);
+      if (!workflow) return;
       const step = await this.currentAttempt(manager, failure.workflowId, failure.stepId, failure.taskId);
       if (!step) return;
-      const workflow = await manager.findOneByOrFail(WorkflowEntity, { id: failure.workflowId });
-      const meta = this.causedBy(envelope, workflow);
-      await this.emit(manager, stepFailed, {
-        workflowId: step.workflowId,
-        stepId: step.stepId,
-        taskId: failure.taskId,
-        attempt: step.attempt,
-        error: failure.error,
-      }, { ...meta, stepId: step.stepId });
-
-      const definition = workflow.definition.steps.find((candidate) => candidate.id === step.stepId);
-      if (failure.error.retryable && step.attempt < this.config.maxAttempts && definition && step.input !== null) {
-        await this.dispatch(manager, workflow, definition, fromStoredJson(step.input), step.attempt + 1, meta);
-        return;
-      }
-      step.status = 'failed';
-      step.error = failure.error;
-      step.completedAt = new Date();
-      await manager.save(step);
-      workflow.status = 'failed';
-      workflow.error = { code: failure.error.code, message: failure.error.message };
-      await manager.save(workflow);
-      await this.emit(manager, workflowFailed, { workflowId: workflow.id, stepId: step.stepId, error: failure.error }, meta);
+      step.agentId = failure.agentId;
+      await this.attemptFailed(manager, workflow, step, failure.error, this.causedBy(envelope, workflow));
     });
+  }
+
+  /** Dispatches again every step whose retry backoff has elapsed; returns how many. */
+  async dispatchDueRetries(limit = 200): Promise<number> {
+    const due = await this.dataSource.getRepository(WorkflowStepEntity).find({
+      select: { workflowId: true, stepId: true },
+      where: { status: 'retry_wait' },
+      order: { notBefore: 'ASC' },
+      take: limit,
+    });
+    let count = 0;
+    for (const { workflowId, stepId } of due) {
+      await this.dataSource.transaction(async (manager) => {
+        const workflow = await this.lockRunning(manager, workflowId);
+        if (!workflow) return;
+        const step = await manager.findOneBy(WorkflowStepEntity, { workflowId, stepId });
+        if (!step || step.status !== 'retry_wait' || !step.spec || (step.notBefore && step.notBefore > new Date())) return;
+        await this.dispatchAttempt(manager, workflow, step, step.spec, step.attempt + 1, this.own(workflow));
+        count += 1;
+      });
+    }
+    return count;
+  }
+
+  /** Cancels every open attempt past its deadline and fails or retries it; returns how many. */
+  async expireOverdueAttempts(limit = 200): Promise<number> {
+    const now = new Date();
+    const overdue = await this.dataSource
+      .getRepository(WorkflowStepEntity)
+      .createQueryBuilder('step')
+      .select(['step.workflowId', 'step.stepId'])
+      .where('step.status = :status AND step.deadline_at <= :now', { status: 'dispatched', now })
+      .orderBy('step.deadline_at', 'ASC')
+      .limit(limit)
+      .getMany();
+    let count = 0;
+    for (const { workflowId, stepId } of overdue) {
+      await this.dataSource.transaction(async (manager) => {
+        const workflow = await this.lockRunning(manager, workflowId);
+        if (!workflow) return;
+        const step = await manager.findOneBy(WorkflowStepEntity, { workflowId, stepId });
+        if (!step || step.status !== 'dispatched' || !step.deadlineAt || step.deadlineAt > new Date()) return;
+        const meta = this.own(workflow);
+        await this.cancelAttempt(manager, step, 'timed_out', meta);
+        const timeoutMs = step.spec?.timeoutMs ?? this.config.defaultStepTimeoutMs;
+        await this.attemptFailed(
+          manager,
+          workflow,
+          step,
+          { code: 'timed_out', message: `step ${stepId} attempt ${step.attempt} timed out after ${timeoutMs} ms`, retryable: true },
+          meta,
+        );
+        count += 1;
+      });
+    }
+    return count;
+  }
+
+  /** Cancels a running workflow: open attempts are asked to stop, nothing further is dispatched. */
+  async cancel(workflowId: string, requestedBy: string, reason: string): Promise<WorkflowEntity> {
+    await this.dataSource.transaction(async (manager) => {
+      const workflow = await manager.findOne(WorkflowEntity, { where: { id: workflowId }, lock: { mode: 'pessimistic_write' } });
+      if (!workflow) throw new WorkflowNotFoundError(workflowId);
+      if (workflow.status !== 'running') throw new WorkflowNotRunningError(workflowId, workflow.status);
+      const meta = this.own(workflow);
+      const open = await manager.find(WorkflowStepEntity, { where: [
+        { workflowId, status: 'dispatched' },
+        { workflowId, status: 'retry_wait' },
+      ] });
+      for (const step of open) {
+        if (step.status === 'dispatched') await this.cancelAttempt(manager, step, 'workflow_cancelled', meta);
+        step.status = 'cancelled';
+        step.deadlineAt = null;
+        step.notBefore = null;
+        step.completedAt = new Date();
+        await manager.save(step);
+      }
+      workflow.status = 'cancelled';
+      workflow.error = { code: 'cancelled', message: reason };
+      await manager.save(workflow);
+      await this.emit(manager, workflowCancelled, { workflowId, reason, requestedBy }, meta);
+    });
+    return this.get(workflowId);
   }
 
   async get(workflowId: string): Promise<WorkflowEntity> {
@@ -156,6 +223,7 @@ export class WorkflowsService {
       id: command.workflowId,
       name: command.definition.name,
       definition: command.definition,
+      definitionName: command.definitionName ?? null,
       input: toStoredJson(command.input),
       status: 'running',
       output: null,
@@ -164,26 +232,6 @@ export class WorkflowsService {
       requestedBy: command.requestedBy,
     });
     await manager.save(workflow);
-    await manager.save(
-      command.definition.steps.map((step, position) =>
-        manager.create(WorkflowStepEntity, {
-          workflowId: workflow.id,
-          stepId: step.id,
-          position,
-          capability: step.capability,
-          status: 'pending',
-          attempt: 0,
-          taskId: null,
-          input: null,
-          output: null,
-          confidence: null,
-          agentId: null,
-          error: null,
-          dispatchedAt: null,
-          completedAt: null,
-        }),
-      ),
-    );
     const meta: EnvelopeMeta = {
       source: SOURCE,
       correlationId: workflow.correlationId,
@@ -195,42 +243,166 @@ export class WorkflowsService {
       definition: command.definition,
       input: command.input,
     }, meta);
-    const first = command.definition.steps[0];
-    if (first) await this.dispatch(manager, workflow, first, stepInput(first, command.input), 1, meta);
+    await this.advance(manager, workflow, meta);
   }
 
-  private async dispatch(
+  /** Applies the engine's decision: cancel what is no longer needed, dispatch what is ready, finish. */
+  private async advance(manager: EntityManager, workflow: WorkflowEntity, meta: EnvelopeMeta): Promise<void> {
+    const rows = await manager.find(WorkflowStepEntity, { where: { workflowId: workflow.id } });
+    const byId = new Map(rows.map((row) => [row.stepId, row]));
+    const nodes = new Map<string, NodeState>(rows.map((row) => [row.stepId, nodeStateOf(row)]));
+    const decision = decide(workflow.definition, fromStoredJson(workflow.input), nodes);
+
+    for (const stepId of decision.cancel) {
+      const step = byId.get(stepId);
+      if (!step) continue;
+      if (step.status === 'dispatched') await this.cancelAttempt(manager, step, 'superseded', meta);
+      step.status = 'cancelled';
+      step.deadlineAt = null;
+      step.notBefore = null;
+      step.completedAt = new Date();
+      await manager.save(step);
+    }
+    let position = rows.length;
+    for (const spec of decision.dispatch) {
+      const step = manager.create(WorkflowStepEntity, {
+        workflowId: workflow.id,
+        stepId: spec.stepId,
+        position: position++,
+        capability: spec.capability,
+        status: 'pending',
+        attempt: 0,
+        taskId: null,
+        input: toStoredJson(spec.input),
+        output: null,
+        confidence: null,
+        agentId: null,
+        error: null,
+        dispatchedAt: null,
+        completedAt: null,
+        spec,
+        deadlineAt: null,
+        notBefore: null,
+        completionOrder: null,
+      });
+      await this.dispatchAttempt(manager, workflow, step, spec, 1, meta);
+    }
+    if (!decision.outcome) return;
+    if (decision.outcome.status === 'completed') {
+      workflow.status = 'completed';
+      workflow.output = toStoredJson(decision.outcome.output);
+      await manager.save(workflow);
+      await this.emit(manager, workflowCompleted, { workflowId: workflow.id, output: decision.outcome.output }, meta);
+      return;
+    }
+    workflow.status = 'failed';
+    workflow.error = { code: decision.outcome.error.code, message: decision.outcome.error.message };
+    await manager.save(workflow);
+    await this.emit(manager, workflowFailed, {
+      workflowId: workflow.id,
+      stepId: decision.outcome.stepId,
+      error: decision.outcome.error,
+    }, meta);
+  }
+
+  private async dispatchAttempt(
     manager: EntityManager,
     workflow: WorkflowEntity,
-    step: StepDefinition,
-    input: JsonValue,
+    step: WorkflowStepEntity,
+    spec: NodeSpec,
     attempt: number,
     meta: EnvelopeMeta,
   ): Promise<void> {
     const taskId = randomUUID();
-    await manager.update(
-      WorkflowStepEntity,
-      { workflowId: workflow.id, stepId: step.id },
-      { status: 'dispatched', attempt, taskId, input: toStoredJson(input), dispatchedAt: new Date() },
-    );
-    const stepMeta = { ...meta, stepId: step.id };
+    const timeoutMs = spec.timeoutMs ?? this.config.defaultStepTimeoutMs;
+    const now = new Date();
+    step.status = 'dispatched';
+    step.attempt = attempt;
+    step.taskId = taskId;
+    step.dispatchedAt = now;
+    step.deadlineAt = new Date(now.getTime() + timeoutMs);
+    step.notBefore = null;
+    await manager.save(step);
+    const stepMeta = { ...meta, stepId: step.stepId };
     await this.emit(manager, taskAssigned, {
       taskId,
       workflowId: workflow.id,
-      stepId: step.id,
+      stepId: step.stepId,
       attempt,
-      capability: step.capability,
-      input,
-      timeoutMs: step.timeoutMs ?? this.config.defaultStepTimeoutMs,
+      capability: spec.capability,
+      input: spec.input,
+      timeoutMs,
     }, stepMeta);
     await this.emit(manager, stepDispatched, {
       workflowId: workflow.id,
-      stepId: step.id,
+      stepId: step.stepId,
       taskId,
       attempt,
-      capability: step.capability,
-      input,
+      capability: spec.capability,
+      input: spec.input,
     }, stepMeta);
+  }
+
+  /** A failed or timed-out attempt: retried after a backoff while the policy allows, else the step fails. */
+  private async attemptFailed(
+    manager: EntityManager,
+    workflow: WorkflowEntity,
+    step: WorkflowStepEntity,
+    error: ErrorInfo,
+    meta: EnvelopeMeta,
+  ): Promise<void> {
+    const stepMeta = { ...meta, stepId: step.stepId };
+    await this.emit(manager, stepFailed, {
+      workflowId: step.workflowId,
+      stepId: step.stepId,
+      taskId: step.taskId ?? randomUUID(),
+      attempt: step.attempt,
+      error,
+    }, stepMeta);
+    const retry = step.spec?.retry ?? {
+      maxAttempts: this.config.maxAttempts,
+      backoffMs: this.config.retryBackoffMs,
+      backoffMultiplier: 2,
+    };
+    step.deadlineAt = null;
+    step.error = error;
+    if (error.retryable && step.attempt < retry.maxAttempts && step.spec) {
+      const delay = Math.round(retry.backoffMs * retry.backoffMultiplier ** (step.attempt - 1));
+      step.status = 'retry_wait';
+      step.notBefore = new Date(Date.now() + delay);
+      await manager.save(step);
+      await this.emit(manager, stepRetryScheduled, {
+        workflowId: step.workflowId,
+        stepId: step.stepId,
+        nextAttempt: step.attempt + 1,
+        notBefore: step.notBefore.toISOString(),
+        error,
+      }, stepMeta);
+      return;
+    }
+    step.status = 'failed';
+    step.completedAt = new Date();
+    step.completionOrder = await this.nextCompletionOrder(manager, workflow.id);
+    await manager.save(step);
+    await this.advance(manager, workflow, meta);
+  }
+
+  private async cancelAttempt(manager: EntityManager, step: WorkflowStepEntity, reason: CancelReason, meta: EnvelopeMeta): Promise<void> {
+    if (!step.taskId) return;
+    const ref = { taskId: step.taskId, workflowId: step.workflowId, stepId: step.stepId, attempt: step.attempt };
+    const stepMeta = { ...meta, stepId: step.stepId };
+    await this.emit(manager, taskCancelRequested, { ...ref, ...(step.agentId ? { agentId: step.agentId } : {}), reason }, stepMeta);
+    await this.emit(manager, stepCancelled, { ...ref, reason }, stepMeta);
+  }
+
+  /** Locks the workflow row (serializing its transitions); undefined when it is gone or no longer running. */
+  private async lockRunning(manager: EntityManager, workflowId: string): Promise<WorkflowEntity | undefined> {
+    const workflow = await manager.findOne(WorkflowEntity, { where: { id: workflowId }, lock: { mode: 'pessimistic_write' } });
+    if (!workflow || workflow.status !== 'running') {
+      this.logger.warn({ msg: 'event for a workflow that is not running ignored', workflowId, status: workflow?.status });
+      return undefined;
+    }
+    return workflow;
   }
 
   /** The step row if `taskId` is its current, still-open attempt; stale or duplicate results get undefined. */
@@ -240,10 +412,7 @@ export class WorkflowsService {
     stepId: string,
     taskId: string,
   ): Promise<WorkflowStepEntity | undefined> {
-    const step = await manager.findOne(WorkflowStepEntity, {
-      where: { workflowId, stepId },
-      lock: { mode: 'pessimistic_write' },
-    });
+    const step = await manager.findOneBy(WorkflowStepEntity, { workflowId, stepId });
     if (!step || step.taskId !== taskId || step.status !== 'dispatched') {
       this.logger.warn({ msg: 'stale task result ignored', workflowId, stepId, taskId });
       return undefined;
@@ -251,8 +420,24 @@ export class WorkflowsService {
     return step;
   }
 
+  private async nextCompletionOrder(manager: EntityManager, workflowId: string): Promise<number> {
+    const rows: Array<{ next: number }> = await manager.query(
+      `SELECT COALESCE(MAX(completion_order), 0) + 1 AS next FROM ${this.table('workflow_steps')} WHERE workflow_id = $1`,
+      [workflowId],
+    );
+    return Number(rows[0]?.next ?? 1);
+  }
+
+  private table(name: string): string {
+    return `"${this.config.dbSchema}"."${name}"`;
+  }
+
+  private own(workflow: WorkflowEntity): EnvelopeMeta {
+    return { source: SOURCE, correlationId: workflow.correlationId, workflowId: workflow.id };
+  }
+
   private causedBy(cause: Envelope, workflow: WorkflowEntity): EnvelopeMeta {
-    return { source: SOURCE, correlationId: workflow.correlationId, causationId: cause.id, workflowId: workflow.id };
+    return { ...this.own(workflow), causationId: cause.id };
   }
 
   private async emit<P>(
@@ -262,5 +447,20 @@ export class WorkflowsService {
     meta: EnvelopeMeta,
   ): Promise<void> {
     await this.outbox.enqueue(manager, contract, createEnvelope(contract, payload, meta));
+  }
+}
+
+function nodeStateOf(row: WorkflowStepEntity): NodeState {
+  switch (row.status) {
+    case 'completed':
+      return { status: 'completed', output: row.output === null ? null : fromStoredJson(row.output), order: row.completionOrder ?? 0 };
+    case 'failed':
+      return { status: 'failed', ...(row.error ? { error: row.error } : {}), order: row.completionOrder ?? 0 };
+    case 'cancelled':
+      return { status: 'cancelled' };
+    case 'pending':
+    case 'dispatched':
+    case 'retry_wait':
+      return { status: 'running' };
   }
 }
