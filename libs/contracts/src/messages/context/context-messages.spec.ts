@@ -26,7 +26,7 @@ describe('context contracts', () => {
   it('keys facts by the entity they are about and defaults scopes to none', () => {
     const envelope = createEnvelope(
       contextFactRecorded,
-      { about, attribute: 'pool.size', value: 20, confidence: 0.9 },
+      { about, attribute: 'pool.size', value: 20, confidence: 0.9, scopes: [] },
       meta,
     );
     expect(envelopeKey(contextFactRecorded, envelope)).toBe('payments-db-proxy');
@@ -58,7 +58,11 @@ describe('context contracts', () => {
     const big = 'x'.repeat(MAX_FACT_VALUE_CHARS);
     expect(
       issuesOf(() =>
-        createEnvelope(contextFactRecorded, { about, attribute: 'a', value: big, confidence: 1 }, meta),
+        createEnvelope(
+          contextFactRecorded,
+          { about, attribute: 'a', value: big, confidence: 1, scopes: [] },
+          meta,
+        ),
       ),
     ).toEqual([expect.stringMatching(/^payload\.value: must be at most 16384 characters/)]);
     expect(

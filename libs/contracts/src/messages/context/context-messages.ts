@@ -48,7 +48,7 @@ export const factBodySchema = z
     relationship: z.object({ type: relationshipTypeSchema, to: entityRefSchema }).strict().optional(),
     text: z.string().max(MAX_FACT_TEXT_CHARS).optional(),
     confidence: z.number().min(0).max(1),
-    /** Scopes a reader needs (all of them). Empty: visible to every caller. */
+    /** Scopes a reader needs (all of them). Empty (the default): visible to every caller. */
     scopes: z.array(scopeSchema).max(32).default([]),
     /** When the fact stops being true; absent means until superseded. */
     validUntil: z.iso.datetime({ offset: true }).optional(),
@@ -118,17 +118,16 @@ export const edgeViewSchema = z
   .object({ from: entityRefSchema, type: z.string(), to: entityRefSchema, factId: z.string().optional() })
   .strict();
 
-const hops = z.number().int().min(1).max(4);
-const limit = z.number().int().min(1).max(500).default(50);
+/** Absent: 2 hops, 50 results. */
+const hops = z.number().int().min(1).max(4).optional();
+const limit = z.number().int().min(1).max(500).optional();
 
 /**
  * The four query forms. `scopes` are the caller's scopes: facts (and relationships recorded by facts) that need a
  * scope the caller lacks are filtered out inside the graph query.
  */
 export const contextQuerySchema = z.discriminatedUnion('kind', [
-  z
-    .object({ kind: z.literal('neighbourhood'), entity: entityRefSchema, hops: hops.default(2), limit })
-    .strict(),
+  z.object({ kind: z.literal('neighbourhood'), entity: entityRefSchema, hops, limit }).strict(),
   z
     .object({
       kind: z.literal('recent'),
@@ -139,7 +138,7 @@ export const contextQuerySchema = z.discriminatedUnion('kind', [
         .int()
         .positive()
         .max(366 * 24 * 3_600_000),
-      hops: hops.default(2),
+      hops,
       limit,
     })
     .strict(),
@@ -148,7 +147,7 @@ export const contextQuerySchema = z.discriminatedUnion('kind', [
       kind: z.literal('changed'),
       entity: entityRefSchema,
       since: z.iso.datetime({ offset: true }),
-      hops: hops.default(2),
+      hops,
       limit,
     })
     .strict(),
@@ -182,9 +181,9 @@ export const contextQueryAnswered = defineMessage({
   payload: z
     .object({
       ok: z.boolean(),
-      entities: z.array(entityViewSchema).default([]),
-      edges: z.array(edgeViewSchema).default([]),
-      facts: z.array(factViewSchema).default([]),
+      entities: z.array(entityViewSchema),
+      edges: z.array(edgeViewSchema),
+      facts: z.array(factViewSchema),
       error: z
         .object({ code: z.string(), message: z.string(), issues: z.array(z.string()).optional() })
         .strict()
