@@ -1,0 +1,58 @@
+import { Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { BusModule } from '@baton/bus';
+import { TOPICS } from '@baton/contracts';
+import { ConfigModule } from './config/config.module';
+import { CONTEXT_GRAPH_CONFIG, type ContextGraphConfig } from './config/context-graph-config';
+import { FactIngestion } from './facts/fact-ingestion.service';
+import { FactStore } from './facts/fact-store';
+import { FactsConsumer } from './facts/facts.consumer';
+import { GraphModel } from './graph/graph-model';
+import { GraphDatabase } from './graph/neo4j';
+import { HealthController } from './health/health.controller';
+import { ApiKeyGuard } from './http/api-key.guard';
+import { ContextController } from './http/context.controller';
+import { HttpErrorFilter } from './http/http-error.filter';
+import { PushService } from './push/push.service';
+import { TasksConsumer } from './push/tasks.consumer';
+import { AccessLog } from './queries/access-log';
+import { ContextQueries } from './queries/context-queries.service';
+import { QueriesConsumer } from './queries/queries.consumer';
+
+@Module({
+  imports: [
+    ConfigModule,
+    BusModule.forRootAsync({
+      inject: [CONTEXT_GRAPH_CONFIG],
+      useFactory: (config: ContextGraphConfig) => ({
+        brokers: config.kafkaBrokers,
+        clientId: 'context-graph',
+        groupId: 'context-graph',
+        topicPrefix: config.topicPrefix,
+        topics: [
+          TOPICS.contextFacts,
+          TOPICS.contextUpdates,
+          TOPICS.contextQueries,
+          TOPICS.workflowEvents,
+          TOPICS.systemEvents,
+        ],
+      }),
+    }),
+  ],
+  controllers: [HealthController, ContextController],
+  providers: [
+    GraphDatabase,
+    GraphModel,
+    FactStore,
+    FactIngestion,
+    PushService,
+    ContextQueries,
+    AccessLog,
+    FactsConsumer,
+    QueriesConsumer,
+    TasksConsumer,
+    { provide: APP_GUARD, useClass: ApiKeyGuard },
+    { provide: APP_FILTER, useClass: HttpErrorFilter },
+  ],
+})
+export class AppModule {}

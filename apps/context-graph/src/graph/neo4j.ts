@@ -1,0 +1,85 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import neo4j, { type Driver, type ManagedTransaction } from 'neo4j-driver';
+import { CONTEXT_GRAPH_CONFIG, type ContextGraphConfig } from '../config/context-graph-config';
+import { GRAPH_MIGRATIONS, type GraphMigration } from './graph-migrations';
+
+/** The Neo4j driver of this service; runs the graph migrations before the app serves anything. */
+@Injectable()
+export class GraphDatabase implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('GraphDatabase');
+  readonly driver: Driver;
+
+  constructor(@Inject(CONTEXT_GRAPH_CONFIG) config: ContextGraphConfig) {
+    this.driver = neo4j.driver(config.neo4j.uri, neo4j.auth.basic(config.neo4j.user, config.neo4j.password), {
+      disableLosslessIntegers: true,
+      maxConnectionPoolSize: 50,
+      connectionAcquisitionTimeout: 30_000,
+    });
+  }
+
+  async onModuleInit(): Promise<void> {
+    await migrateGraph(this.driver, GRAPH_MIGRATIONS, (migration) =>
+      this.logger.log({ msg: 'graph migration applied', version: migration.version, name: migration.name }),
+    );
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.driver.close();
+  }
+
+  read<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
+    return withSession(this.driver, 'READ', work);
+  }
+
+  write<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
+    return withSession(this.driver, 'WRITE', work);
+  }
+
+  async isReady(): Promise<boolean> {
+    try {
+      await this.driver.verifyConnectivity();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+async function withSession<T>(
+  driver: Driver,
+  mode: 'READ' | 'WRITE',
+  work: (tx: ManagedTransaction) => Promise<T>,
+): Promise<T> {
+  const session = driver.session({
+    defaultAccessMode: mode === 'READ' ? neo4j.session.READ : neo4j.session.WRITE,
+  });
+  try {
+    return mode === 'READ' ? await session.executeRead(work) : await session.executeWrite(work);
+  } finally {
+    await session.close();
+  }
+}
+
+/** Applies the migrations not yet recorded; schema statements cannot share a transaction with writes, so each runs alone. */
+export async function migrateGraph(
+  driver: Driver,
+  migrations: readonly GraphMigration[],
+  onApplied: (migration: GraphMigration) => void = () => undefined,
+): Promise<number[]> {
+  const applied: number[] = [];
+  const done = await driver.executeQuery('MATCH (m:GraphMigration) RETURN m.version AS version');
+  const recorded = new Set(done.records.map((record) => Number(record.get('version'))));
+  for (const migration of migrations) {
+    if (recorded.has(migration.version)) continue;
+    for (const statement of migration.statements) await driver.executeQuery(statement);
+    await driver.executeQuery(
+      'MERGE (m:GraphMigration {version: $version}) ON CREATE SET m.name = $name, m.appliedAt = datetime()',
+      { version: migration.version, name: migration.name },
+    );
+    applied.push(migration.version);
+    onApplied(migration);
+  }
+  // Index population is asynchronous; queries right after start-up must see the full-text index online.
+  await driver.executeQuery('CALL db.awaitIndexes(300)');
+  return applied;
+}

@@ -1,0 +1,99 @@
+import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { KafkaBus } from '@baton/bus';
+import {
+  STEP_COMPLETED,
+  STEP_DISPATCHED,
+  STEP_FAILED,
+  TOPICS,
+  WORKFLOW_COMPLETED,
+  WORKFLOW_FAILED,
+  type Envelope,
+  type PayloadOf,
+  type stepDispatched,
+} from '@baton/contracts';
+import { GraphDatabase } from '../graph/neo4j';
+import { GraphModel } from '../graph/graph-model';
+import { taskContextOf } from './in-flight-tasks';
+
+export const TASKS_GROUP = 'context-graph.tasks';
+
+const TRACK_TASK = `
+MERGE (t:Task {uid: $uid})
+  ON CREATE SET t.ns = $ns, t.taskId = $taskId, t.workflowId = $workflowId, t.stepId = $stepId, t.scopes = $scopes,
+                t.since = $now
+WITH t
+UNWIND $entities AS entity
+MERGE (e:Entity {uid: entity.uid})
+  ON CREATE SET e.ns = $ns, e.kind = entity.kind, e.id = entity.id, e.createdAt = $now
+MERGE (t)-[:CONCERNS]->(e)`;
+
+const FORGET_TASK = 'MATCH (t:Task {uid: $uid}) DETACH DELETE t';
+const FORGET_WORKFLOW = 'MATCH (t:Task) WHERE t.ns = $ns AND t.workflowId = $workflowId DETACH DELETE t';
+
+/**
+ * Learns which tasks are in flight, and about which entities, from the router's lifecycle log
+ * (`baton.workflow.events`): nobody has to call context-graph for push to work. Kept in the graph, so a restart
+ * keeps the set.
+ */
+@Injectable()
+export class TasksConsumer implements OnApplicationBootstrap {
+  constructor(
+    private readonly bus: KafkaBus,
+    private readonly db: GraphDatabase,
+    private readonly model: GraphModel,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.bus.subscribe({
+      groupId: TASKS_GROUP,
+      topics: [TOPICS.workflowEvents],
+      partitionsConsumedConcurrently: 3,
+      handler: async ({ envelope }) => {
+        switch (envelope.type) {
+          case STEP_DISPATCHED:
+            await this.track(envelope as Envelope<PayloadOf<typeof stepDispatched>>);
+            return;
+          case STEP_COMPLETED:
+          case STEP_FAILED:
+            await this.db.write((tx) =>
+              tx.run(FORGET_TASK, { uid: this.taskUid((envelope.payload as { taskId: string }).taskId) }),
+            );
+            return;
+          case WORKFLOW_COMPLETED:
+          case WORKFLOW_FAILED:
+            await this.db.write((tx) =>
+              tx.run(FORGET_WORKFLOW, {
+                ns: this.model.namespace,
+                workflowId: (envelope.payload as { workflowId: string }).workflowId,
+              }),
+            );
+            return;
+          default:
+            return;
+        }
+      },
+    });
+  }
+
+  private async track(envelope: Envelope<PayloadOf<typeof stepDispatched>>): Promise<void> {
+    const context = taskContextOf(envelope.payload.input);
+    if (!context) return;
+    const { taskId, workflowId, stepId } = envelope.payload;
+    await this.db.write((tx) =>
+      tx.run(TRACK_TASK, {
+        uid: this.taskUid(taskId),
+        ns: this.model.namespace,
+        taskId,
+        workflowId,
+        stepId,
+        scopes: context.scopes,
+        now: Date.now(),
+        entities: context.entities.map((entity) => ({ ...entity, uid: this.model.entityUid(entity) })),
+      }),
+    );
+  }
+
+  private taskUid(taskId: string): string {
+    return `${this.model.namespace}|task|${taskId}`;
+  }
+}
