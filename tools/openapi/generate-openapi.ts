@@ -5,10 +5,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildRouterOpenApiDocument, renderOpenApiYaml } from '../../apps/router/src/openapi/openapi-document';
+import { buildContextGraphOpenApiDocument } from '../../apps/context-graph/src/openapi/openapi-document';
 
 async function main(): Promise<void> {
   const root = join(__dirname, '..', '..');
-  const documents = [{ app: 'router', build: buildRouterOpenApiDocument }];
+  const documents = [
+    { app: 'router', build: buildRouterOpenApiDocument },
+    { app: 'context-graph', build: buildContextGraphOpenApiDocument },
+  ];
   for (const { app, build } of documents) {
     const file = join(root, 'apps', app, 'openapi.yaml');
     writeFileSync(file, renderOpenApiYaml(await build()));
