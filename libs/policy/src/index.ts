@@ -1,0 +1,2 @@
+export * from './policy-set';
+export * from './evaluate';
