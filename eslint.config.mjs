@@ -31,6 +31,7 @@ export default [
             { sourceTag: 'scope:telemetry', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'scope:bus', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:telemetry'] },
             { sourceTag: 'scope:llm-gateway', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:telemetry'] },
+            { sourceTag: 'scope:policy', onlyDependOnLibsWithTags: ['scope:contracts'] },
             {
               sourceTag: 'scope:persistence',
               onlyDependOnLibsWithTags: ['scope:contracts', 'scope:telemetry', 'scope:bus'],
@@ -52,6 +53,7 @@ export default [
                 'scope:persistence',
                 'scope:testing',
                 'scope:llm-gateway',
+                'scope:policy',
               ],
             },
           ],
