@@ -28,6 +28,8 @@ export const taskAssigned = defineMessage({
       agentId: identifierSchema.optional(),
       input: jsonValueSchema,
       timeoutMs: z.number().int().positive(),
+      /** Data scopes the task may touch; the router only chose an agent permitted for all of them. */
+      scopes: z.array(identifierSchema).max(50).optional(),
     })
     .strict(),
   key: (envelope) => envelope.payload.agentId ?? envelope.payload.workflowId,

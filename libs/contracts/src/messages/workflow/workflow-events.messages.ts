@@ -36,7 +36,15 @@ export const stepDispatched = defineMessage({
   version: 1,
   topic: TOPICS.workflowEvents,
   summary: 'A step attempt was assigned and sent to runners.',
-  payload: z.object({ ...stepRef, capability: identifierSchema, input: jsonValueSchema }).strict(),
+  payload: z
+    .object({
+      ...stepRef,
+      capability: identifierSchema,
+      input: jsonValueSchema,
+      /** The agent the router chose; absent in logs from before the registry. */
+      agentId: identifierSchema.optional(),
+    })
+    .strict(),
   key: byWorkflow,
 });
 

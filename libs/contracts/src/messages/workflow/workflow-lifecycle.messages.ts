@@ -7,6 +7,8 @@ import { defineMessage } from '../message-contract';
 export const WORKFLOW_CANCELLED = 'workflow.cancelled';
 export const STEP_CANCELLED = 'workflow.step.cancelled';
 export const STEP_RETRY_SCHEDULED = 'workflow.step.retry_scheduled';
+export const STEP_WAITING_FOR_AGENT = 'workflow.step.waiting_for_agent';
+export const STEP_REASSIGNED = 'workflow.step.reassigned';
 
 const byWorkflow = (envelope: { payload: { workflowId: string } }): string => envelope.payload.workflowId;
 
@@ -48,6 +50,43 @@ export const stepRetryScheduled = defineMessage({
       nextAttempt: z.number().int().positive(),
       notBefore: z.iso.datetime({ offset: true }),
       error: errorInfoSchema,
+    })
+    .strict(),
+  key: byWorkflow,
+});
+
+export const stepWaitingForAgent = defineMessage({
+  type: STEP_WAITING_FOR_AGENT,
+  version: 1,
+  topic: TOPICS.workflowEvents,
+  summary: 'No agent is eligible for a ready step attempt (capability, permission, capacity); it waits, with the reason.',
+  payload: z
+    .object({
+      workflowId: z.uuid(),
+      stepId: identifierSchema,
+      taskId: z.uuid(),
+      attempt: z.number().int().positive(),
+      capability: identifierSchema,
+      reason: z.string().min(1).max(2000),
+      waitUntil: z.iso.datetime({ offset: true }),
+    })
+    .strict(),
+  key: byWorkflow,
+});
+
+export const stepReassigned = defineMessage({
+  type: STEP_REASSIGNED,
+  version: 1,
+  topic: TOPICS.workflowEvents,
+  summary: 'An open step attempt moved to another agent because its agent stopped heartbeating (same task id: effects stay once).',
+  payload: z
+    .object({
+      workflowId: z.uuid(),
+      stepId: identifierSchema,
+      taskId: z.uuid(),
+      attempt: z.number().int().positive(),
+      fromAgentId: identifierSchema,
+      reason: z.string().min(1).max(2000),
     })
     .strict(),
   key: byWorkflow,
