@@ -13,7 +13,13 @@ import {
   workflowStarted,
 } from './workflow/workflow-events.messages';
 import { workflowRequested, workflowRequestedByName } from './workflow/workflow-requested.message';
-import { stepCancelled, stepRetryScheduled, workflowCancelled } from './workflow/workflow-lifecycle.messages';
+import {
+  stepCancelled,
+  stepReassigned,
+  stepRetryScheduled,
+  stepWaitingForAgent,
+  workflowCancelled,
+} from './workflow/workflow-lifecycle.messages';
 import type { TopicName } from '../topics/topics';
 
 /** Every message contract Baton knows. A message whose (type, version) is not here is rejected. */
@@ -40,6 +46,8 @@ export const MESSAGE_CONTRACTS: readonly MessageContract[] = [
   stepCancelled,
   stepRetryScheduled,
   workflowRequestedByName,
+  stepWaitingForAgent,
+  stepReassigned,
 ] as readonly MessageContract[];
 
 const byTypeVersion = new Map<string, MessageContract>();
