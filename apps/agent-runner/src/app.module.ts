@@ -17,7 +17,15 @@ import { TasksModule } from './tasks/tasks.module';
         // One consumer group: more runner processes share the tasks.
         groupId: 'agent-runner',
         topicPrefix: config.topicPrefix,
-        topics: [TOPICS.tasksAssigned, TOPICS.tasksResults, TOPICS.agentHeartbeats],
+        topics: [
+          TOPICS.tasksAssigned,
+          TOPICS.tasksResults,
+          TOPICS.agentHeartbeats,
+          TOPICS.governanceUsage,
+          TOPICS.audit,
+          TOPICS.contextFacts,
+          TOPICS.contextQueries,
+        ],
       }),
     }),
     TasksModule,

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { ContractValidationError, describeIssues } from '@baton/contracts';
+import { LlmGateway, builtinGatewayConfig, loadGatewayConfigFile, type GatewayConfig } from '@baton/llm-gateway';
+import { loadAgentDefinitions, type AgentDefinition } from '../agents/agent-definition';
+
+/** The definitions shipped with the runner (the built-in agents on the deterministic model). */
+export const SHIPPED_AGENTS_DIR = join(__dirname, '..', 'agents', 'definitions');
 
 const csv = z
   .string()
@@ -16,6 +22,12 @@ const runnerEnvironmentSchema = z.object({
   RUNNER_INSTANCE_ID: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/).optional(),
   RUNNER_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().positive().default(5_000),
   BATON_LOG_LEVEL: z.enum(['debug', 'log', 'warn', 'error']).default('log'),
+  /** Folder of agent definition files (YAML or JSON); defaults to the built-in agents shipped with the runner. */
+  RUNNER_AGENTS_DIR: z.string().min(1).optional(),
+  /** Gateway configuration file (YAML or JSON); without it only the built-in model is available. */
+  BATON_GATEWAY_CONFIG: z.string().min(1).optional(),
+  /** Grace period for in-flight tasks on shutdown. */
+  RUNNER_DRAIN_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(30_000),
 });
 
 export interface RunnerConfig {
@@ -26,6 +38,10 @@ export interface RunnerConfig {
   instanceId: string;
   heartbeatIntervalMs: number;
   logLevel: 'debug' | 'log' | 'warn' | 'error';
+  agentsDir: string;
+  agents: AgentDefinition[];
+  gateway: GatewayConfig;
+  drainTimeoutMs: number;
 }
 
 export function loadRunnerConfig(env: NodeJS.ProcessEnv = process.env): RunnerConfig {
@@ -34,6 +50,14 @@ export function loadRunnerConfig(env: NodeJS.ProcessEnv = process.env): RunnerCo
     throw new ContractValidationError(describeIssues(parsed.error), 'invalid agent-runner configuration');
   }
   const e = parsed.data;
+  const agentsDir = e.RUNNER_AGENTS_DIR ?? SHIPPED_AGENTS_DIR;
+  const gateway = e.BATON_GATEWAY_CONFIG ? loadGatewayConfigFile(e.BATON_GATEWAY_CONFIG, env) : builtinGatewayConfig();
+  const agents = loadAgentDefinitions(agentsDir);
+  const models = new LlmGateway(gateway);
+  const unknownModels = agents
+    .filter((agent) => !models.has(agent.model))
+    .map((agent) => `agent ${agent.id}: model: "${agent.model}" is not an alias of the gateway configuration`);
+  if (unknownModels.length > 0) throw new ContractValidationError(unknownModels, 'invalid agent-runner configuration');
   return {
     port: e.RUNNER_PORT ?? e.PORT ?? 3200,
     host: e.BATON_HTTP_HOST,
@@ -42,6 +66,10 @@ export function loadRunnerConfig(env: NodeJS.ProcessEnv = process.env): RunnerCo
     instanceId: e.RUNNER_INSTANCE_ID ?? `runner-${randomUUID().slice(0, 8)}`,
     heartbeatIntervalMs: e.RUNNER_HEARTBEAT_INTERVAL_MS,
     logLevel: e.BATON_LOG_LEVEL,
+    agentsDir,
+    agents,
+    gateway,
+    drainTimeoutMs: e.RUNNER_DRAIN_TIMEOUT_MS,
   };
 }
 

@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { KafkaBus } from '@baton/bus';
 import { agentHeartbeat, createEnvelope } from '@baton/contracts';
-import { BUILTIN_AGENTS } from '../agents/builtin-agents';
+import { LlmGateway } from '@baton/llm-gateway';
 import { RUNNER_CONFIG, type RunnerConfig } from '../config/runner-config';
+import { LLM_GATEWAY } from '../tasks/tokens';
 import { TasksService } from '../tasks/tasks.service';
 
 /** Announces every hosted agent and its live load, so the router can route to it. */
@@ -16,6 +17,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
     private readonly bus: KafkaBus,
     private readonly tasks: TasksService,
     @Inject(RUNNER_CONFIG) private readonly config: RunnerConfig,
+    @Inject(LLM_GATEWAY) private readonly gateway: LlmGateway,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -31,7 +33,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   private async beat(): Promise<void> {
-    for (const agent of BUILTIN_AGENTS) {
+    for (const agent of this.tasks.hostedAgents) {
       await this.bus.publish(
         agentHeartbeat,
         createEnvelope(agentHeartbeat, {
@@ -40,7 +42,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
           team: agent.team,
           capabilities: [...agent.capabilities],
           scopes: [...agent.scopes],
-          models: [...agent.models],
+          models: this.gateway.targetsOf(agent.model),
           maxConcurrency: agent.maxConcurrency,
           inFlight: this.tasks.inFlightFor(agent.id),
           startedAt: this.startedAt,

@@ -1,103 +1,263 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { KafkaBus } from '@baton/bus';
 import {
   createEnvelope,
   taskCompleted,
   taskFailed,
+  usageRecorded,
   type Envelope,
   type EnvelopeMeta,
   type PayloadOf,
-  type taskAssigned,
+  type taskCancelRequested,
 } from '@baton/contracts';
-import { withSpan } from '@baton/telemetry';
-import { BUILTIN_AGENTS, agentFor } from '../agents/builtin-agents';
-import { DETERMINISTIC_MODEL, deterministicAnswer } from '@baton/llm-gateway';
+import type { AgentDefinition } from '../agents/agent-definition';
 import { RUNNER_CONFIG, type RunnerConfig } from '../config/runner-config';
-import { resultEnvelopeId } from './result-id';
+import { AgentExecutor, type AssignedTask, type ExecutionOutcome } from './agent-executor';
+import { AgentSlots } from './agent-slots';
+import { resultEnvelopeId, usageEnvelopeId } from './result-id';
+import { AGENT_EXECUTOR } from './tokens';
 
-type TaskAssignedPayload = PayloadOf<typeof taskAssigned>;
+type Rejection = { code: 'unknown_agent' | 'capability_not_hosted' | 'no_agent_for_capability'; message: string };
 
-/** Executes assigned tasks on the hosted agents and publishes their results. */
+/** Remembered cancellations of attempts not seen yet (bounded: old ones age out). */
+const MAX_REMEMBERED_CANCELLATIONS = 10_000;
+
+/**
+ * Executes assigned tasks on the hosted agents and publishes their results.
+ *
+ * A task is taken off the partition as soon as a slot of its agent is free and
+ * then runs detached, so one agent's tasks (one Kafka key, one partition) can
+ * run up to its maxConcurrency at once and a `task.cancel_requested` behind it
+ * on the same partition is seen while it runs. The price: a runner that
+ * crashes mid-task has already committed it, and the router's attempt timeout
+ * (`timeoutMs`) retries it. A graceful shutdown drains running tasks first.
+ */
 @Injectable()
-export class TasksService {
+export class TasksService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(TasksService.name);
-  private readonly inFlight = new Map<string, number>();
+  private readonly agents: ReadonlyMap<string, AgentDefinition>;
+  private readonly slots = new Map<string, AgentSlots>();
+  private readonly running = new Map<string, AbortController>();
+  private readonly cancelled = new Set<string>();
+  private readonly pending = new Set<Promise<void>>();
+  private readonly source: string;
+  private stats = { completed: 0, failed: 0, cancelled: 0, runnerTimeMs: 0, modelTimeMs: 0 };
 
   constructor(
     private readonly bus: KafkaBus,
     @Inject(RUNNER_CONFIG) private readonly config: RunnerConfig,
-  ) {}
-
-  inFlightFor(agentId: string): number {
-    return this.inFlight.get(agentId) ?? 0;
+    @Inject(AGENT_EXECUTOR) private readonly executor: AgentExecutor,
+  ) {
+    this.agents = new Map(config.agents.map((agent) => [agent.id, agent]));
+    for (const agent of config.agents) this.slots.set(agent.id, new AgentSlots(agent.maxConcurrency));
+    this.source = `agent-runner/${config.instanceId}`;
   }
 
-  async execute(envelope: Envelope<TaskAssignedPayload>): Promise<void> {
+  get hostedAgents(): AgentDefinition[] {
+    return [...this.agents.values()];
+  }
+
+  inFlightFor(agentId: string): number {
+    return this.slots.get(agentId)?.inUse ?? 0;
+  }
+
+  /** Counters since start, for the benchmark and the logs. */
+  statistics(): typeof this.stats {
+    return { ...this.stats };
+  }
+
+  /** Takes a task: returns once it is running (or rejected), not when it is done. */
+  async accept(envelope: Envelope<AssignedTask>): Promise<void> {
     const task = envelope.payload;
-    const meta: EnvelopeMeta = {
-      id: resultEnvelopeId(task.taskId),
-      source: `agent-runner/${this.config.instanceId}`,
-      correlationId: envelope.correlationId,
-      causationId: envelope.id,
-      workflowId: task.workflowId,
-      stepId: task.stepId,
-    };
-    const agent = agentFor(task.capability, BUILTIN_AGENTS);
-    if (!agent) {
-      this.logger.warn({ msg: 'no hosted agent has the capability', capability: task.capability, taskId: task.taskId });
+    const key = attemptKey(task.taskId, task.attempt);
+    if (this.cancelled.delete(key)) {
+      this.logger.log({ msg: 'task was cancelled before it started; not executed', taskId: task.taskId, attempt: task.attempt });
+      return;
+    }
+    if (this.running.has(key)) return; // a redelivery of what already runs here
+
+    const chosen = this.choose(task);
+    if ('code' in chosen) {
+      this.logger.warn({ msg: 'task rejected', code: chosen.code, taskId: task.taskId, capability: task.capability });
+      await this.publishFailure(envelope, task.agentId ?? `agent-runner:${this.config.instanceId}`, undefined, {
+        code: chosen.code,
+        message: chosen.message,
+        retryable: false,
+      });
+      return;
+    }
+    const agent = chosen;
+    const slots = this.slots.get(agent.id) ?? new AgentSlots(agent.maxConcurrency);
+    await slots.acquire();
+    if (this.cancelled.delete(key)) {
+      slots.release();
+      return;
+    }
+    const controller = new AbortController();
+    this.running.set(key, controller);
+    const done = this.runAndPublish(agent, envelope, controller.signal)
+      .catch((error: unknown) =>
+        this.logger.error({ msg: 'publishing a task outcome failed', taskId: task.taskId, error: String(error) }),
+      )
+      .finally(() => {
+        this.running.delete(key);
+        slots.release();
+        this.pending.delete(done);
+      });
+    this.pending.add(done);
+  }
+
+  /** Abandons an attempt: its model calls are aborted and nothing is published for it. */
+  cancel(request: PayloadOf<typeof taskCancelRequested>): void {
+    const key = attemptKey(request.taskId, request.attempt);
+    const controller = this.running.get(key);
+    if (controller) {
+      controller.abort();
+      this.logger.log({ msg: 'task cancelled while running', taskId: request.taskId, attempt: request.attempt, reason: request.reason });
+      return;
+    }
+    this.cancelled.add(key);
+    if (this.cancelled.size > MAX_REMEMBERED_CANCELLATIONS) {
+      const oldest = this.cancelled.values().next().value;
+      if (oldest !== undefined) this.cancelled.delete(oldest);
+    }
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.pending.size === 0) return;
+    this.logger.log({ msg: 'draining running tasks', running: this.pending.size });
+    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), this.config.drainTimeoutMs).unref());
+    if ((await Promise.race([Promise.all([...this.pending]), timeout])) === 'timeout') {
+      this.logger.warn({ msg: 'drain timed out; abandoning running tasks (the router retries them)', running: this.pending.size });
+      for (const controller of this.running.values()) controller.abort();
+    }
+  }
+
+  private choose(task: AssignedTask): AgentDefinition | Rejection {
+    if (task.agentId !== undefined) {
+      const agent = this.agents.get(task.agentId);
+      if (!agent) return { code: 'unknown_agent', message: `agent "${task.agentId}" is not hosted by this runner` };
+      if (!agent.capabilities.includes(task.capability)) {
+        return { code: 'capability_not_hosted', message: `agent "${agent.id}" does not have capability "${task.capability}"` };
+      }
+      return agent;
+    }
+    const candidates = this.hostedAgents.filter((agent) => agent.capabilities.includes(task.capability));
+    if (candidates.length === 0) {
+      return { code: 'no_agent_for_capability', message: `no hosted agent has capability "${task.capability}"` };
+    }
+    // Least loaded relative to its capacity.
+    return candidates.reduce((best, agent) =>
+      this.inFlightFor(agent.id) / agent.maxConcurrency < this.inFlightFor(best.id) / best.maxConcurrency ? agent : best,
+    );
+  }
+
+  private async runAndPublish(agent: AgentDefinition, envelope: Envelope<AssignedTask>, signal: AbortSignal): Promise<void> {
+    const task = envelope.payload;
+    const started = performance.now();
+    const outcome = await this.executor.run(agent, task, signal);
+    if (outcome.kind === 'cancelled' || signal.aborted) {
+      this.stats.cancelled += 1;
+      return;
+    }
+    this.stats.runnerTimeMs += performance.now() - started - outcome.usage.modelTimeMs;
+    this.stats.modelTimeMs += outcome.usage.modelTimeMs;
+    await this.publishUsage(agent, envelope, outcome);
+    if (outcome.kind === 'completed') {
+      this.stats.completed += 1;
       await this.bus.publish(
-        taskFailed,
-        createEnvelope(taskFailed, {
-          taskId: task.taskId,
-          workflowId: task.workflowId,
-          stepId: task.stepId,
-          attempt: task.attempt,
-          agentId: `agent-runner/${this.config.instanceId}`,
-          error: { code: 'no_agent_for_capability', message: `no agent has capability "${task.capability}"`, retryable: false },
-        }, meta),
+        taskCompleted,
+        createEnvelope(
+          taskCompleted,
+          {
+            taskId: task.taskId,
+            workflowId: task.workflowId,
+            stepId: task.stepId,
+            attempt: task.attempt,
+            agentId: agent.id,
+            output: outcome.output,
+            confidence: outcome.confidence,
+            usage: {
+              model: outcome.usage.lastModel,
+              inputTokens: outcome.usage.inputTokens,
+              outputTokens: outcome.usage.outputTokens,
+              costUsd: outcome.usage.costUsd,
+            },
+          },
+          { ...this.resultMeta(envelope), agentId: agent.id, team: agent.team },
+        ),
       );
       return;
     }
+    this.stats.failed += 1;
+    this.logger.warn({ msg: 'task failed', code: outcome.code, taskId: task.taskId, agentId: agent.id, error: outcome.message });
+    await this.publishFailure(envelope, agent.id, agent.team, outcome, outcome.rawOutput);
+  }
 
-    this.inFlight.set(agent.id, this.inFlightFor(agent.id) + 1);
-    try {
-      const answer = await withSpan(
-        `chat ${DETERMINISTIC_MODEL}`,
+  private async publishUsage(agent: AgentDefinition, envelope: Envelope<AssignedTask>, outcome: Exclude<ExecutionOutcome, { kind: 'cancelled' }>): Promise<void> {
+    const task = envelope.payload;
+    if (outcome.usage.models.length === 0) return; // no model was reached: nothing was consumed
+    await this.bus.publish(
+      usageRecorded,
+      createEnvelope(
+        usageRecorded,
         {
-          'gen_ai.operation.name': 'chat',
-          'gen_ai.request.model': DETERMINISTIC_MODEL,
-          'baton.agent.id': agent.id,
-          'baton.task.id': task.taskId,
-        },
-        async (span) => {
-          const result = deterministicAnswer(task.capability, task.input);
-          span.setAttributes({
-            'gen_ai.usage.input_tokens': result.inputTokens,
-            'gen_ai.usage.output_tokens': result.outputTokens,
-          });
-          return result;
-        },
-      );
-      await this.bus.publish(
-        taskCompleted,
-        createEnvelope(taskCompleted, {
           taskId: task.taskId,
           workflowId: task.workflowId,
           stepId: task.stepId,
           attempt: task.attempt,
           agentId: agent.id,
-          output: answer.output,
-          confidence: answer.confidence,
-          usage: {
-            model: DETERMINISTIC_MODEL,
-            inputTokens: answer.inputTokens,
-            outputTokens: answer.outputTokens,
-            costUsd: 0,
-          },
-        }, { ...meta, agentId: agent.id, team: agent.team }),
-      );
-    } finally {
-      this.inFlight.set(agent.id, this.inFlightFor(agent.id) - 1);
-    }
+          team: agent.team,
+          outcome: outcome.kind,
+          inputTokens: outcome.usage.inputTokens,
+          outputTokens: outcome.usage.outputTokens,
+          costUsd: outcome.usage.costUsd,
+          models: outcome.usage.models,
+        },
+        { ...this.resultMeta(envelope), id: usageEnvelopeId(task.taskId, task.attempt), agentId: agent.id, team: agent.team },
+      ),
+    );
   }
+
+  private async publishFailure(
+    envelope: Envelope<AssignedTask>,
+    agentId: string,
+    team: string | undefined,
+    error: { code: string; message: string; retryable: boolean },
+    rawOutput?: string,
+  ): Promise<void> {
+    const task = envelope.payload;
+    await this.bus.publish(
+      taskFailed,
+      createEnvelope(
+        taskFailed,
+        {
+          taskId: task.taskId,
+          workflowId: task.workflowId,
+          stepId: task.stepId,
+          attempt: task.attempt,
+          agentId,
+          error: { code: error.code, message: error.message, retryable: error.retryable },
+          ...(rawOutput !== undefined ? { rawOutput } : {}),
+        },
+        { ...this.resultMeta(envelope), agentId, ...(team ? { team } : {}) },
+      ),
+    );
+  }
+
+  private resultMeta(envelope: Envelope<AssignedTask>): EnvelopeMeta {
+    const task = envelope.payload;
+    return {
+      id: resultEnvelopeId(task.taskId),
+      source: this.source,
+      correlationId: envelope.correlationId,
+      causationId: envelope.id,
+      workflowId: task.workflowId,
+      stepId: task.stepId,
+    };
+  }
+}
+
+function attemptKey(taskId: string, attempt: number): string {
+  return `${taskId}#${attempt}`;
 }

@@ -28,6 +28,11 @@ type DefaultHandler = (body: Record<string, unknown>) => ScriptedReply;
 
 export class FakeModelServer {
   readonly requests: RecordedRequest[] = [];
+  /** Requests being answered right now, and the most ever at once (to observe a client's concurrency). */
+  inFlight = 0;
+  maxInFlight = 0;
+  /** Requests whose client hung up before the answer was sent (a timeout or an abort on the client side). */
+  clientAborts = 0;
   private readonly queues: Record<Protocol, ScriptedReply[]> = { openai: [], anthropic: [] };
   private readonly defaults: Record<Protocol, DefaultHandler> = {
     openai: () => openAiText('{"ok":true}'),
@@ -69,6 +74,7 @@ export class FakeModelServer {
 
   reset(): void {
     this.requests.length = 0;
+    this.maxInFlight = this.inFlight;
     this.queues.openai.length = 0;
     this.queues.anthropic.length = 0;
   }
@@ -102,6 +108,19 @@ export class FakeModelServer {
       return;
     }
     this.requests.push({ protocol, path, headers: req.headers, body });
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    res.on('close', () => {
+      if (!res.writableFinished) this.clientAborts += 1;
+    });
+    try {
+      await this.answer(protocol, body, res);
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+
+  private async answer(protocol: Protocol, body: Record<string, unknown>, res: ServerResponse): Promise<void> {
     const reply = this.queues[protocol].shift() ?? this.defaults[protocol](body);
     if (reply.delayMs) {
       await new Promise<void>((resolve) => {
