@@ -188,4 +188,11 @@ describe('sequential workflow, end to end', () => {
     const accepted = (await response.json()) as WorkflowView;
     await completed(accepted.id);
   });
+
+  it('stops gracefully on SIGTERM: consumers drained and the bus disconnected before exit', async () => {
+    await router.stop();
+    // Nest re-raises the signal once its shutdown hooks are done; a hung shutdown would end in SIGKILL.
+    expect(router.exitStatus()).toBe('signal SIGTERM');
+    expect(router.logTail(50)).toContain('"message":"bus disconnected"');
+  });
 });

@@ -8,7 +8,10 @@ import { endSpan, startProducerSpan } from './bus-telemetry';
 import type {
   BusStats,
   ConsumedMessage,
+  MessageHandler,
   OutgoingRecord,
+  RawMessageHandler,
+  RawSubscribeOptions,
   RequestOptions,
   SubscribeOptions,
   Subscription,
@@ -131,8 +134,23 @@ export class KafkaBus {
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    return this.startSubscription(options, options.handler);
+  }
+
+  /**
+   * Like subscribe, for topics that do not carry Baton's envelope (`baton.system-events`: CloudEvents): records
+   * reach the handler undecoded; retries, DLQ, manual commits and trace context work as for envelopes.
+   */
+  async subscribeRaw(options: RawSubscribeOptions): Promise<Subscription> {
+    return this.startSubscription(options, { raw: options.handler });
+  }
+
+  private async startSubscription(
+    options: Omit<SubscribeOptions, 'handler'>,
+    handler: MessageHandler | { raw: RawMessageHandler },
+  ): Promise<Subscription> {
     this.assertConnected();
-    const subscription = new KafkaSubscription(options.groupId, options.topics, options.handler, {
+    const subscription = new KafkaSubscription(options.groupId, options.topics, handler, {
       consumer: this.createConsumer(options.groupId),
       config: this.config,
       stats: this.counters,
@@ -240,6 +258,7 @@ export class KafkaBus {
     await this.replies.close();
     await this.producer.disconnect();
     await this.admin.disconnect();
+    this.config.logger.info('bus disconnected', { clientId: this.config.clientId, ...this.stats() });
   }
 
   private assertConnected(): void {

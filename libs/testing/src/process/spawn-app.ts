@@ -38,6 +38,8 @@ export interface SpawnedApp {
   kill(signal?: NodeJS.Signals): Promise<void>;
   /** The last lines of the app's log. */
   logTail(lines?: number): string;
+  /** How the process ended (`code 0`, `signal SIGKILL`), or undefined while it runs. */
+  exitStatus(): string | undefined;
 }
 
 function tail(file: string, lines: number): string {
@@ -130,7 +132,7 @@ export async function spawnApp(options: SpawnAppOptions): Promise<SpawnedApp> {
     }
     await kill('SIGTERM');
   };
-  const app: SpawnedApp = { name: options.name, port, baseUrl, pid, logFile, stop, kill, logTail: (n = 30) => tail(logFile, n) };
+  const app: SpawnedApp = { name: options.name, port, baseUrl, pid, logFile, stop, kill, logTail: (n = 30) => tail(logFile, n), exitStatus: () => (exited ? exitDescription : undefined) };
 
   const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
