@@ -23,6 +23,24 @@ export interface OutgoingRecord {
 
 export type MessageHandler = (message: ConsumedMessage) => Promise<void>;
 
+/** A record as it arrived, for topics not in Baton's envelope (`baton.system-events` speaks CloudEvents). */
+export interface RawConsumedMessage {
+  /** Logical topic name, without the configured prefix. */
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}
+
+/** Throw NonRetryableError (or `retryable: false`) for input that cannot become valid: it goes to the DLQ at once. */
+export type RawMessageHandler = (message: RawConsumedMessage) => Promise<void>;
+
+export interface RawSubscribeOptions extends Omit<SubscribeOptions, 'handler'> {
+  handler: RawMessageHandler;
+}
+
 export interface SubscribeOptions {
   groupId: string;
   /** Logical topic names. */

@@ -5,7 +5,7 @@ import type { Consumer, EachMessagePayload } from 'kafkajs';
 import { backoffDelayMs } from './backoff';
 import type { ResolvedBusConfig } from './bus-config';
 import { endSpan, startConsumerSpan } from './bus-telemetry';
-import type { BusStats, ConsumedMessage, MessageHandler, Subscription } from './bus-types';
+import type { BusStats, ConsumedMessage, MessageHandler, RawMessageHandler, Subscription } from './bus-types';
 import { buildDeadLetterHeaders, deadLetterReason, peekCorrelationId } from './dead-letter';
 import { isRetryable, toError } from './errors';
 import { decodeHeaders } from './message-headers';
@@ -42,7 +42,8 @@ export class KafkaSubscription implements Subscription {
   constructor(
     readonly groupId: string,
     readonly topics: readonly string[],
-    private readonly handler: MessageHandler,
+    /** `{ raw }`: records are handed over undecoded (topics not in Baton's envelope, e.g. CloudEvents). */
+    private readonly handler: MessageHandler | { raw: RawMessageHandler },
     private readonly deps: SubscriptionDeps,
   ) {}
 
@@ -103,48 +104,62 @@ export class KafkaSubscription implements Subscription {
     const source = { topic, partition, offset: message.offset, headers };
     const key = message.key === null ? null : message.key.toString('utf8');
 
-    let parsed: ParsedEnvelope;
-    try {
-      parsed = parseEnvelope(this.logicalTopic(topic), message.value);
-    } catch (error) {
-      if (!(error instanceof ContractValidationError)) throw error;
-      // Invalid input cannot become valid by retrying: straight to the DLQ.
-      await this.deadLetter(source, message.key, message.value, error, 0, peekCorrelationId(message.value));
-      await this.commit(topic, partition, message.offset);
-      return;
+    let invoke: () => Promise<void>;
+    let correlationId: string | undefined;
+    let type: string;
+    if ('raw' in this.handler) {
+      const rawHandler = this.handler.raw;
+      const record = {
+        topic: this.logicalTopic(topic),
+        partition,
+        offset: message.offset,
+        key,
+        value: message.value,
+        headers,
+      };
+      invoke = () => rawHandler(record);
+      correlationId = undefined;
+      type = '(raw)';
+    } else {
+      let parsed: ParsedEnvelope;
+      try {
+        parsed = parseEnvelope(this.logicalTopic(topic), message.value);
+      } catch (error) {
+        if (!(error instanceof ContractValidationError)) throw error;
+        // Invalid input cannot become valid by retrying: straight to the DLQ.
+        await this.deadLetter(source, message.key, message.value, error, 0, peekCorrelationId(message.value));
+        await this.commit(topic, partition, message.offset);
+        return;
+      }
+      const consumed: ConsumedMessage = {
+        envelope: parsed.envelope,
+        contract: parsed.contract,
+        topic: this.logicalTopic(topic),
+        partition,
+        offset: message.offset,
+        key,
+        headers,
+      };
+      const envelopeHandler = this.handler;
+      invoke = () => envelopeHandler(consumed);
+      correlationId = parsed.envelope.correlationId;
+      type = parsed.envelope.type;
     }
-
-    const consumed: ConsumedMessage = {
-      envelope: parsed.envelope,
-      contract: parsed.contract,
-      topic: this.logicalTopic(topic),
-      partition,
-      offset: message.offset,
-      key,
-      headers,
-    };
-    const span = startConsumerSpan(extractTraceContext(headers), { topic, key, type: parsed.envelope.type });
+    const span = startConsumerSpan(extractTraceContext(headers), { topic, key, type });
     const spanContext = trace.setSpan(extractTraceContext(headers), span);
 
     let outcome: Outcome = 'abandoned';
     let lastError: Error | undefined;
     for (let attempt = 1; attempt <= config.retry.maxAttempts; attempt += 1) {
       try {
-        await otelContext.with(spanContext, () => this.handler(consumed));
+        await otelContext.with(spanContext, invoke);
         outcome = 'handled';
         break;
       } catch (thrown) {
         lastError = toError(thrown);
         span.addEvent('handler failed', { attempt, 'exception.message': lastError.message });
         if (!isRetryable(thrown) || attempt === config.retry.maxAttempts) {
-          await this.deadLetter(
-            source,
-            message.key,
-            message.value,
-            lastError,
-            attempt,
-            parsed.envelope.correlationId,
-          );
+          await this.deadLetter(source, message.key, message.value, lastError, attempt, correlationId);
           outcome = 'dead-lettered';
           break;
         }
@@ -154,7 +169,7 @@ export class KafkaSubscription implements Subscription {
           partition,
           offset: message.offset,
           attempt,
-          correlationId: parsed.envelope.correlationId,
+          correlationId: correlationId ?? null,
           error: lastError.message,
         });
         await this.sleep(backoffDelayMs(attempt + 1, config.retry));
