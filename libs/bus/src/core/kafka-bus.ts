@@ -258,6 +258,7 @@ export class KafkaBus {
     await this.replies.close();
     await this.producer.disconnect();
     await this.admin.disconnect();
+    this.config.logger.info('bus disconnected', { clientId: this.config.clientId, ...this.stats() });
   }
 
   private assertConnected(): void {
