@@ -7,6 +7,7 @@ import { CONTEXT_GRAPH_CONFIG, type ContextGraphConfig } from './config/context-
 import { FactIngestion } from './facts/fact-ingestion.service';
 import { FactStore } from './facts/fact-store';
 import { FactsConsumer } from './facts/facts.consumer';
+import { SystemEventsConsumer } from './facts/system-events.consumer';
 import { GraphModel } from './graph/graph-model';
 import { GraphDatabase } from './graph/neo4j';
 import { HealthController } from './health/health.controller';
@@ -49,6 +50,7 @@ import { QueriesConsumer } from './queries/queries.consumer';
     ContextQueries,
     AccessLog,
     FactsConsumer,
+    SystemEventsConsumer,
     QueriesConsumer,
     TasksConsumer,
     { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -143,6 +143,47 @@ describe('ingestion from baton.context.facts', () => {
   });
 });
 
+describe('ingestion from baton.system-events (CloudEvents)', () => {
+  it('records a binary-mode event as a fact once, however often it is delivered, and dead-letters one naming no entity', async () => {
+    const service = `deployed-${randomUUID().slice(0, 8)}`;
+    const eventId = randomUUID();
+    const headers = {
+      ce_specversion: '1.0',
+      ce_id: eventId,
+      ce_source: '//ci/pipelines/42',
+      ce_type: 'deployment.completed',
+      ce_time: new Date().toISOString(),
+      'content-type': 'application/json',
+    };
+    const value = JSON.stringify({ service, version: '2.4.1', changed: ['connection-pool.size'] });
+    const topic = `${h.prefix}${TOPICS.systemEvents}`;
+    await h.raw.produce(topic, [
+      { key: service, value, headers },
+      { key: service, value, headers },
+      {
+        key: 'nobody',
+        value: JSON.stringify({ note: 'about nothing' }),
+        headers: { ...headers, ce_id: randomUUID() },
+      },
+    ]);
+    await expectEventually(async () => {
+      const response = await h.http('GET', `/entities/Service:${service}`, { key: READER_KEY });
+      expect(response.body?.['facts']).toEqual([
+        expect.objectContaining({
+          attribute: 'event.deployment.completed',
+          value: { service, version: '2.4.1', changed: ['connection-pool.size'] },
+          provenance: { source: '//ci/pipelines/42', sourceEvent: `//ci/pipelines/42#${eventId}` },
+        }),
+      ]);
+    });
+    const dead = await h.raw.readUntil(
+      `${h.prefix}${dlqTopic(TOPICS.systemEvents)}`,
+      (messages) => messages.length > 0,
+    );
+    expect(dead[0]?.headers['baton-dlq-reason']).toMatch(/ce_entitykind: required/);
+  });
+});
+
 describe('queries and scopes', () => {
   const tag = randomUUID().slice(0, 8);
   const checkout = svc(`checkout-${tag}`);

@@ -1,5 +1,5 @@
 import { taskContextOf } from './in-flight-tasks';
-import { deterministicUuid } from './push.service';
+import { deterministicUuid } from '../graph/deterministic-uuid';
 
 describe('task context convention (input.entities / input.contextScopes)', () => {
   it('reads the entities and scopes of a task input, ignoring malformed entries', () => {

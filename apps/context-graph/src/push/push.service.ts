@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { KafkaBus } from '@baton/bus';
 import { type EntityRef, type FactView, createEnvelope, contextUpdated } from '@baton/contracts';
+import { deterministicUuid } from '../graph/deterministic-uuid';
 import { GraphDatabase } from '../graph/neo4j';
 import { GraphModel } from '../graph/graph-model';
 
@@ -64,7 +64,7 @@ export class PushService {
         },
         {
           // One update per (fact, task): a consumer can dedupe by envelope id.
-          id: deterministicUuid(`${fact.id}|${taskId}`),
+          id: deterministicUuid(`baton.context.updates|${fact.id}|${taskId}`),
           source: 'context-graph',
           correlationId: workflowId,
           workflowId,
@@ -77,13 +77,4 @@ export class PushService {
       this.logger.debug?.({ msg: 'context updates pushed', count: rows.records.length });
     return rows.records.length;
   }
-}
-
-/** A name-based UUID (v5 layout over SHA-1), so the same (fact, task) always yields the same update id. */
-export function deterministicUuid(name: string): string {
-  const hash = createHash('sha1').update(`baton.context.updates|${name}`).digest();
-  hash.writeUInt8((hash.readUInt8(6) & 0x0f) | 0x50, 6);
-  hash.writeUInt8((hash.readUInt8(8) & 0x3f) | 0x80, 8);
-  const hex = hash.subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
