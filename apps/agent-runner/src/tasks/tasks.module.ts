@@ -3,6 +3,7 @@ import { KafkaBus } from '@baton/bus';
 import { LlmGateway } from '@baton/llm-gateway';
 import { RUNNER_CONFIG, type RunnerConfig } from '../config/runner-config';
 import { HeartbeatService } from '../heartbeats/heartbeat.service';
+import { PeerAgentsService } from '../heartbeats/peer-agents.service';
 import { RunnerToolBox } from '../tools/runner-tool-box';
 import { AgentExecutor } from './agent-executor';
 import { TasksConsumer } from './tasks.consumer';
@@ -21,6 +22,7 @@ import { AGENT_EXECUTOR, LLM_GATEWAY } from './tokens';
     },
     TasksService,
     HeartbeatService,
+    PeerAgentsService,
   ],
 })
 export class TasksModule {}

@@ -12,12 +12,14 @@ import {
 } from '@baton/contracts';
 import type { AgentDefinition } from '../agents/agent-definition';
 import { RUNNER_CONFIG, type RunnerConfig } from '../config/runner-config';
+import { PeerAgentsService } from '../heartbeats/peer-agents.service';
 import { AgentExecutor, type AssignedTask, type ExecutionOutcome } from './agent-executor';
 import { AgentSlots } from './agent-slots';
 import { resultEnvelopeId, usageEnvelopeId } from './result-id';
 import { AGENT_EXECUTOR } from './tokens';
 
 type Rejection = { code: 'unknown_agent' | 'capability_not_hosted' | 'no_agent_for_capability'; message: string };
+type NotOurs = { notOurs: string };
 
 /** Remembered cancellations of attempts not seen yet (bounded: old ones age out). */
 const MAX_REMEMBERED_CANCELLATIONS = 10_000;
@@ -47,6 +49,7 @@ export class TasksService implements BeforeApplicationShutdown {
     private readonly bus: KafkaBus,
     @Inject(RUNNER_CONFIG) private readonly config: RunnerConfig,
     @Inject(AGENT_EXECUTOR) private readonly executor: AgentExecutor,
+    private readonly peers: PeerAgentsService,
   ) {
     this.agents = new Map(config.agents.map((agent) => [agent.id, agent]));
     for (const agent of config.agents) this.slots.set(agent.id, new AgentSlots(agent.maxConcurrency));
@@ -77,6 +80,10 @@ export class TasksService implements BeforeApplicationShutdown {
     if (this.running.has(key)) return; // a redelivery of what already runs here
 
     const chosen = this.choose(task);
+    if ('notOurs' in chosen) {
+      this.logger.debug({ msg: 'task belongs to an agent outside this runner', taskId: task.taskId, reason: chosen.notOurs });
+      return;
+    }
     if ('code' in chosen) {
       this.logger.warn({ msg: 'task rejected', code: chosen.code, taskId: task.taskId, capability: task.capability });
       await this.publishFailure(envelope, task.agentId ?? `agent-runner:${this.config.instanceId}`, undefined, {
@@ -133,10 +140,11 @@ export class TasksService implements BeforeApplicationShutdown {
     }
   }
 
-  private choose(task: AssignedTask): AgentDefinition | Rejection {
+  private choose(task: AssignedTask): AgentDefinition | Rejection | NotOurs {
     if (task.agentId !== undefined) {
       const agent = this.agents.get(task.agentId);
-      if (!agent) return { code: 'unknown_agent', message: `agent "${task.agentId}" is not hosted by this runner` };
+      if (!agent && this.peers.isPeerAgent(task.agentId)) return { notOurs: `agent ${task.agentId} runs elsewhere` };
+      if (!agent) return { code: 'unknown_agent', message: `agent "${task.agentId}" is not hosted by this runner nor known from any heartbeat` };
       if (!agent.capabilities.includes(task.capability)) {
         return { code: 'capability_not_hosted', message: `agent "${agent.id}" does not have capability "${task.capability}"` };
       }
@@ -144,6 +152,7 @@ export class TasksService implements BeforeApplicationShutdown {
     }
     const candidates = this.hostedAgents.filter((agent) => agent.capabilities.includes(task.capability));
     if (candidates.length === 0) {
+      if (this.peers.peerHasCapability(task.capability)) return { notOurs: `capability ${task.capability} is served elsewhere` };
       return { code: 'no_agent_for_capability', message: `no hosted agent has capability "${task.capability}"` };
     }
     // Least loaded relative to its capacity.
