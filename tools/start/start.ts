@@ -13,6 +13,7 @@ const LOG_DIR = join(ROOT, '.baton', 'logs');
 const DEV_API_KEY = process.env['BATON_API_KEYS']?.split(',')[0] ?? 'baton-local-dev-key-please-change';
 const ROUTER_PORT = Number(process.env['ROUTER_PORT'] ?? 3100);
 const RUNNER_PORT = Number(process.env['RUNNER_PORT'] ?? 3200);
+const CONTEXT_GRAPH_PORT = Number(process.env['CONTEXT_GRAPH_PORT'] ?? 3300);
 
 const say = (line = ''): void => {
   process.stdout.write(`${line}\n`);
@@ -64,6 +65,15 @@ async function main(): Promise<void> {
         env: { ...common, RUNNER_PORT: String(RUNNER_PORT) },
       }),
     );
+    apps.push(
+      await spawnApp({
+        name: 'context-graph',
+        entry: 'apps/context-graph/src/main.ts',
+        port: CONTEXT_GRAPH_PORT,
+        logDir: LOG_DIR,
+        env: { ...common, CONTEXT_GRAPH_PORT: String(CONTEXT_GRAPH_PORT) },
+      }),
+    );
   } catch (error) {
     await stopAll();
     throw error;
@@ -89,6 +99,7 @@ Where to look:
   API docs        ${router}/docs   (API key: ${DEV_API_KEY})
   a workflow      curl -H 'authorization: Bearer ${DEV_API_KEY}' ${router}/workflows/${id}
   health          ${router}/health/ready   ${runnerApp.baseUrl}/health/ready
+  context graph   curl -H 'authorization: Bearer ${DEV_API_KEY}' 'http://127.0.0.1:${CONTEXT_GRAPH_PORT}/facts?q=pool'   (docs at /docs)
   app logs        ${LOG_DIR}/   (JSON lines, with correlationId and traceId)
   infra logs      .baton/infra/logs/
   the event log   kcat -b ${endpoints.kafka.brokers[0]} -C -t baton.workflow.events -e
