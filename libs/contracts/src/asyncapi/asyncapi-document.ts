@@ -112,6 +112,17 @@ to \`<topic>.dlq\` (channel \`${DEAD_LETTER_CHANNEL}\`) with \`baton-dlq-*\` hea
 **System events.** \`${TOPICS.systemEvents}\` is written by systems Baton does not own and speaks CloudEvents 1.0
 over the Kafka protocol binding (binary or structured mode) instead of the envelope.
 
+**External agents.** An agent written in any language joins by speaking three topics, nothing else:
+(1) publish \`agent.heartbeat\` on \`${TOPICS.agentHeartbeats}\` (key: its agent id) every few seconds with its
+capabilities, scopes, maxConcurrency and live inFlight, so the router's registry can assign to it; (2) consume
+\`${TOPICS.tasksAssigned}\` in a consumer group of its own, take \`task.assigned\` messages whose \`agentId\` is its id
+(or, without one, whose capability it has), ignore every other type, and abandon an attempt on
+\`task.cancel_requested\`; (3) publish \`task.completed\` (output, confidence 0..1, usage) or \`task.failed\`
+(error code, retryable) on \`${TOPICS.tasksResults}\` (key: workflow id), with an envelope id derived from the task
+id so a redelivered task is deduplicated. Optionally it reports spend as \`usage.recorded\` on
+\`${TOPICS.governanceUsage}\`. Validate what you send against the schemas below: a message that fails them is
+dead-lettered, not applied.
+
 Deployments may prefix every topic name (tests do, for isolation); addresses here are unprefixed.`;
 
 function topicChannel(spec: TopicSpec, messageKeys: readonly string[]): AsyncApiObject {
