@@ -6,6 +6,7 @@
  */
 import { KafkaBus, type Subscription } from '@baton/bus';
 import {
+  agentHeartbeat,
   TASK_ASSIGNED,
   TASK_CANCEL_REQUESTED,
   TOPICS,
@@ -24,10 +25,22 @@ type CancelRequested = PayloadOf<typeof taskCancelRequested>;
 
 const USAGE = { model: 'test-agent', inputTokens: 1, outputTokens: 1, costUsd: 0 };
 
+export interface TestAgentSpec {
+  agentId: string;
+  team?: string;
+  capabilities?: string[];
+  scopes?: string[];
+  maxConcurrency?: number;
+}
+
+export const ALL_CAPABILITIES = ['echo', 'slow', 'opinion', 'flaky', 'broken', 'hang', 'reconcile', 'supervise'];
+
 export interface TestAgentsOptions {
   brokers: string[];
   topicPrefix: string;
-  agentId?: string;
+  /** The logical agents this process hosts and heartbeats; default one agent with every capability. */
+  agents?: TestAgentSpec[];
+  heartbeatIntervalMs?: number;
 }
 
 type Json = { [key: string]: JsonValue };
@@ -38,16 +51,22 @@ export class TestAgents {
   private bus: KafkaBus;
   private subscription: Subscription | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly agentId: string;
+  private readonly agents: TestAgentSpec[];
+  private readonly silenced = new Set<string>();
+  private readonly inFlight = new Map<string, number>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly startedAt = new Date().toISOString();
 
-  constructor(options: TestAgentsOptions) {
-    this.agentId = options.agentId ?? 'test-agent-1';
+  constructor(private readonly options: TestAgentsOptions) {
+    this.agents = options.agents ?? [{ agentId: 'test-agent-1', capabilities: ALL_CAPABILITIES, maxConcurrency: 1000 }];
     this.bus = new KafkaBus({ brokers: options.brokers, clientId: 'e2e-test-agents', topicPrefix: options.topicPrefix });
   }
 
   async start(): Promise<void> {
     await this.bus.connect();
-    await this.bus.ensureTopics([TOPICS.tasksAssigned, TOPICS.tasksResults]);
+    await this.bus.ensureTopics([TOPICS.tasksAssigned, TOPICS.tasksResults, TOPICS.agentHeartbeats]);
+    await this.beat();
+    this.heartbeat = setInterval(() => void this.beat().catch(() => undefined), this.options.heartbeatIntervalMs ?? 500);
     this.subscription = await this.bus.subscribe({
       groupId: 'e2e-test-agents',
       topics: [TOPICS.tasksAssigned],
@@ -59,7 +78,13 @@ export class TestAgents {
     });
   }
 
+  /** The agent stops heartbeating and answering, as if its process died. */
+  silence(agentId: string): void {
+    this.silenced.add(agentId);
+  }
+
   async stop(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
     for (const timer of this.timers) clearTimeout(timer);
     await this.subscription?.close();
     await this.bus.disconnect();
@@ -72,6 +97,8 @@ export class TestAgents {
   private onAssigned(envelope: Envelope<Assigned>): void {
     const task = envelope.payload;
     this.assigned.push(task);
+    if (task.agentId !== undefined && (this.silenced.has(task.agentId) || !this.agents.some((a) => a.agentId === task.agentId))) return;
+    this.inFlight.set(task.agentId ?? '', (this.inFlight.get(task.agentId ?? '') ?? 0) + 1);
     const input = (task.input ?? {}) as Json;
     const params = (input['params'] ?? {}) as Json;
     switch (task.capability) {
@@ -106,10 +133,37 @@ export class TestAgents {
     }
   }
 
+  private async beat(): Promise<void> {
+    for (const agent of this.agents) {
+      if (this.silenced.has(agent.agentId)) continue;
+      const payload = {
+        agentId: agent.agentId,
+        instanceId: 'e2e-test-agents',
+        team: agent.team ?? 'test',
+        capabilities: agent.capabilities ?? ALL_CAPABILITIES,
+        scopes: agent.scopes ?? [],
+        models: ['test-model'],
+        maxConcurrency: agent.maxConcurrency ?? 100,
+        inFlight: this.inFlight.get(agent.agentId) ?? 0,
+        startedAt: this.startedAt,
+      };
+      await this.bus.publish(
+        agentHeartbeat,
+        createEnvelope(agentHeartbeat, payload, { source: 'e2e-test-agents', correlationId: `heartbeat:${agent.agentId}`, agentId: agent.agentId }),
+      );
+    }
+  }
+
   private later(envelope: Envelope<Assigned>, delayMs: number, act: () => Promise<void>): void {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      const cancelled = this.cancelled.some((c) => c.taskId === envelope.payload.taskId);
+      const agentId = envelope.payload.agentId ?? '';
+      this.inFlight.set(agentId, Math.max(0, (this.inFlight.get(agentId) ?? 1) - 1));
+      if (this.silenced.has(agentId)) return;
+      // A cancellation names the agent it is for: a reassigned task keeps its id on the new agent.
+      const cancelled = this.cancelled.some(
+        (c) => c.taskId === envelope.payload.taskId && (c.agentId === undefined || c.agentId === envelope.payload.agentId),
+      );
       if (!cancelled) void act().catch(() => undefined);
     }, delayMs);
     this.timers.add(timer);
@@ -121,7 +175,7 @@ export class TestAgents {
       taskCompleted,
       createEnvelope(
         taskCompleted,
-        { taskId, workflowId, stepId, attempt, agentId: this.agentId, output, confidence: 0.9, usage: USAGE },
+        { taskId, workflowId, stepId, attempt, agentId: envelope.payload.agentId ?? 'unassigned', output, confidence: 0.9, usage: USAGE },
         // The result id derives from the task id so a redelivered task yields a duplicate the router dedupes.
         { source: 'e2e-test-agents', correlationId: envelope.correlationId, causationId: envelope.id, workflowId, stepId, id: envelope.payload.taskId },
       ),
@@ -134,7 +188,7 @@ export class TestAgents {
       taskFailed,
       createEnvelope(
         taskFailed,
-        { taskId, workflowId, stepId, attempt, agentId: this.agentId, error },
+        { taskId, workflowId, stepId, attempt, agentId: envelope.payload.agentId ?? 'unassigned', error },
         { source: 'e2e-test-agents', correlationId: envelope.correlationId, causationId: envelope.id, workflowId, stepId, id: taskId },
       ),
     );

@@ -10,6 +10,8 @@ import { ApiKeyGuard } from './http/api-key.guard';
 import { HttpErrorFilter } from './http/http-error.filter';
 import { CreateWorkflows1732440000000 } from './persistence/migrations/1732440000000-create-workflows';
 import { Patterns1732500000000 } from './persistence/migrations/1732500000000-patterns';
+import { Agents1732600000000 } from './persistence/migrations/1732600000000-agents';
+import { AgentEntity } from './persistence/agent.entity';
 import { WorkflowDefinitionEntity } from './persistence/workflow-definition.entity';
 import { WorkflowStepEntity } from './persistence/workflow-step.entity';
 import { WorkflowEntity } from './persistence/workflow.entity';
@@ -39,8 +41,8 @@ import { WorkflowsModule } from './workflows/workflows.module';
       useFactory: (config: RouterConfig) => ({
         url: config.databaseUrl,
         schema: config.dbSchema,
-        entities: [WorkflowEntity, WorkflowStepEntity, WorkflowDefinitionEntity],
-        migrations: [CreateWorkflows1732440000000, Patterns1732500000000],
+        entities: [WorkflowEntity, WorkflowStepEntity, WorkflowDefinitionEntity, AgentEntity],
+        migrations: [CreateWorkflows1732440000000, Patterns1732500000000, Agents1732600000000],
       }),
     }),
     WorkflowsModule,

@@ -24,6 +24,12 @@ const routerEnvironmentSchema = z.object({
   ROUTER_TIMER_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   /** A folder of workflow definitions (*.json, *.yaml, *.yml) registered at start-up. */
   ROUTER_DEFINITIONS_DIR: z.string().min(1).optional(),
+  /** Access policies (JSON or YAML) deciding which agents may touch which data scopes; none: default deny. */
+  ROUTER_POLICY_FILE: z.string().min(1).optional(),
+  /** An agent without a heartbeat for this long is dead: its open tasks move to other agents. */
+  ROUTER_AGENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
+  /** How long a step waits for an eligible agent unless its definition says otherwise. */
+  ROUTER_AGENT_WAIT_TIMEOUT_MS: z.coerce.number().int().positive().max(86_400_000).default(300_000),
 });
 
 export interface RouterConfig {
@@ -40,6 +46,9 @@ export interface RouterConfig {
   retryBackoffMs: number;
   timerIntervalMs: number;
   definitionsDir: string | undefined;
+  policyFile: string | undefined;
+  agentTimeoutMs: number;
+  agentWaitTimeoutMs: number;
 }
 
 /** Validated once at start-up; a bad variable stops the process with its name. */
@@ -63,6 +72,9 @@ export function loadRouterConfig(env: NodeJS.ProcessEnv = process.env): RouterCo
     retryBackoffMs: e.ROUTER_RETRY_BACKOFF_MS,
     timerIntervalMs: e.ROUTER_TIMER_INTERVAL_MS,
     definitionsDir: e.ROUTER_DEFINITIONS_DIR,
+    policyFile: e.ROUTER_POLICY_FILE,
+    agentTimeoutMs: e.ROUTER_AGENT_TIMEOUT_MS,
+    agentWaitTimeoutMs: e.ROUTER_AGENT_WAIT_TIMEOUT_MS,
   };
 }
 

@@ -4,7 +4,7 @@ import type { NodeSpec } from '../workflows/engine/workflow-engine';
 import type { StoredJson } from './stored-json';
 import { WorkflowEntity } from './workflow.entity';
 
-export const STEP_STATUSES = ['pending', 'dispatched', 'retry_wait', 'completed', 'failed', 'cancelled'] as const;
+export const STEP_STATUSES = ['pending', 'waiting_for_agent', 'dispatched', 'retry_wait', 'completed', 'failed', 'cancelled'] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
 @Entity({ name: 'workflow_steps' })
@@ -67,6 +67,10 @@ export class WorkflowStepEntity {
   /** A step waiting to retry is dispatched again from this instant. */
   @Column('timestamptz', { name: 'not_before', nullable: true })
   notBefore!: Date | null;
+
+  /** Why no agent could take the step (status waiting_for_agent). */
+  @Column('text', { name: 'wait_reason', nullable: true })
+  waitReason!: string | null;
 
   @Column('int', { name: 'completion_order', nullable: true })
   completionOrder!: number | null;

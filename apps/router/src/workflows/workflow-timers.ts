@@ -3,7 +3,8 @@ import { ROUTER_CONFIG, type RouterConfig } from '../config/router-config';
 import { WorkflowsService } from './workflows.service';
 
 /**
- * Drives time: retries whose backoff elapsed and attempts past their deadline.
+ * Drives time: tasks of dead agents, attempts past their deadline, retries whose
+ * backoff elapsed, and steps waiting for an agent.
  * The instants live in Postgres, so a restarted router picks up where the
  * previous one stopped; concurrent routers are safe because each transition
  * re-checks the row under the workflow lock.
@@ -40,8 +41,10 @@ export class WorkflowTimers implements OnApplicationBootstrap, OnApplicationShut
 
   private async tick(): Promise<void> {
     try {
+      await this.workflows.reassignFromDeadAgents();
       await this.workflows.expireOverdueAttempts();
       await this.workflows.dispatchDueRetries();
+      await this.workflows.assignWaiting();
     } catch (error) {
       this.logger.error({ msg: 'timer tick failed; next tick retries', error: String(error) });
     }

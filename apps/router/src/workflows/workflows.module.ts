@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AgentsModule } from '../agents/agents.module';
 import { DefinitionsModule } from '../definitions/definitions.module';
 import { TaskResultsConsumer } from './task-results.consumer';
 import { WorkflowRequestsConsumer } from './workflow-requests.consumer';
@@ -7,7 +8,7 @@ import { WorkflowsController } from './workflows.controller';
 import { WorkflowsService } from './workflows.service';
 
 @Module({
-  imports: [DefinitionsModule],
+  imports: [DefinitionsModule, AgentsModule],
   controllers: [WorkflowsController, TaskResultsConsumer, WorkflowRequestsConsumer],
   providers: [WorkflowsService, WorkflowTimers],
 })

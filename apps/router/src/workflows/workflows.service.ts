@@ -7,7 +7,9 @@ import {
   stepCompleted,
   stepDispatched,
   stepFailed,
+  stepReassigned,
   stepRetryScheduled,
+  stepWaitingForAgent,
   taskAssigned,
   taskCancelRequested,
   taskCompleted,
@@ -25,6 +27,7 @@ import {
   type WorkflowDefinition,
 } from '@baton/contracts';
 import { Inbox, Outbox } from '@baton/persistence';
+import { AgentRegistry } from '../agents/agent-registry.service';
 import { ROUTER_CONFIG, type RouterConfig } from '../config/router-config';
 import { fromStoredJson, toStoredJson } from '../persistence/stored-json';
 import { WorkflowStepEntity } from '../persistence/workflow-step.entity';
@@ -64,6 +67,7 @@ export class WorkflowsService {
     private readonly dataSource: DataSource,
     private readonly outbox: Outbox,
     private readonly inbox: Inbox,
+    private readonly registry: AgentRegistry,
     @Inject(ROUTER_CONFIG) private readonly config: RouterConfig,
   ) {}
 
@@ -187,6 +191,7 @@ export class WorkflowsService {
       const open = await manager.find(WorkflowStepEntity, { where: [
         { workflowId, status: 'dispatched' },
         { workflowId, status: 'retry_wait' },
+        { workflowId, status: 'waiting_for_agent' },
       ] });
       for (const step of open) {
         if (step.status === 'dispatched') await this.cancelAttempt(manager, step, 'workflow_cancelled', meta);
@@ -283,6 +288,7 @@ export class WorkflowsService {
         spec,
         deadlineAt: null,
         notBefore: null,
+        waitReason: null,
         completionOrder: null,
       });
       await this.dispatchAttempt(manager, workflow, step, spec, 1, meta);
@@ -313,34 +319,150 @@ export class WorkflowsService {
     attempt: number,
     meta: EnvelopeMeta,
   ): Promise<void> {
-    const taskId = randomUUID();
-    const timeoutMs = spec.timeoutMs ?? this.config.defaultStepTimeoutMs;
-    const now = new Date();
-    step.status = 'dispatched';
     step.attempt = attempt;
+    step.taskId = randomUUID();
+    step.notBefore = null;
+    step.agentId = null;
+    step.status = 'pending';
+    await this.assign(manager, workflow, step, spec, meta);
+  }
+
+  /**
+   * Sends the step's open attempt to the best eligible agent, or parks it as
+   * waiting_for_agent with the reason (the timer retries as agents free up,
+   * until the wait deadline). The task id stays the same across reassignments,
+   * so agents' effects stay once.
+   */
+  private async assign(
+    manager: EntityManager,
+    workflow: WorkflowEntity,
+    step: WorkflowStepEntity,
+    spec: NodeSpec,
+    meta: EnvelopeMeta,
+    exclude: ReadonlySet<string> = new Set(),
+  ): Promise<boolean> {
+    const taskId = step.taskId ?? randomUUID();
     step.taskId = taskId;
+    const now = new Date();
+    const stepMeta = { ...meta, stepId: step.stepId };
+    await this.registry.lockAssignments(manager);
+    const choice = await this.registry.choose(manager, spec, exclude);
+    if ('reason' in choice) {
+      const firstWait = step.status !== 'waiting_for_agent';
+      step.status = 'waiting_for_agent';
+      step.agentId = null;
+      step.waitReason = choice.reason;
+      if (firstWait) {
+        step.dispatchedAt = now;
+        step.deadlineAt = new Date(now.getTime() + (workflow.definition.agentWaitTimeoutMs ?? this.config.agentWaitTimeoutMs));
+      }
+      await manager.save(step);
+      if (firstWait) {
+        await this.emit(manager, stepWaitingForAgent, {
+          workflowId: workflow.id,
+          stepId: step.stepId,
+          taskId,
+          attempt: step.attempt,
+          capability: spec.capability,
+          reason: choice.reason,
+          waitUntil: (step.deadlineAt ?? now).toISOString(),
+        }, stepMeta);
+      }
+      return false;
+    }
+    const timeoutMs = spec.timeoutMs ?? this.config.defaultStepTimeoutMs;
+    step.status = 'dispatched';
+    step.agentId = choice.agentId;
+    step.waitReason = null;
     step.dispatchedAt = now;
     step.deadlineAt = new Date(now.getTime() + timeoutMs);
-    step.notBefore = null;
     await manager.save(step);
-    const stepMeta = { ...meta, stepId: step.stepId };
     await this.emit(manager, taskAssigned, {
       taskId,
       workflowId: workflow.id,
       stepId: step.stepId,
-      attempt,
+      attempt: step.attempt,
       capability: spec.capability,
+      agentId: choice.agentId,
       input: spec.input,
       timeoutMs,
-    }, stepMeta);
+      ...(spec.scopes ? { scopes: spec.scopes } : {}),
+    }, { ...stepMeta, agentId: choice.agentId });
     await this.emit(manager, stepDispatched, {
       workflowId: workflow.id,
       stepId: step.stepId,
       taskId,
-      attempt,
+      attempt: step.attempt,
       capability: spec.capability,
       input: spec.input,
+      agentId: choice.agentId,
     }, stepMeta);
+    return true;
+  }
+
+  /** Steps waiting for an agent: assigned when one is eligible, failed when their wait deadline passed. */
+  async assignWaiting(limit = 200): Promise<number> {
+    const waiting = await this.dataSource.getRepository(WorkflowStepEntity).find({
+      select: { workflowId: true, stepId: true },
+      where: { status: 'waiting_for_agent' },
+      order: { dispatchedAt: 'ASC' },
+      take: limit,
+    });
+    let assigned = 0;
+    for (const { workflowId, stepId } of waiting) {
+      await this.dataSource.transaction(async (manager) => {
+        const workflow = await this.lockRunning(manager, workflowId);
+        if (!workflow) return;
+        const step = await manager.findOneBy(WorkflowStepEntity, { workflowId, stepId });
+        if (!step || step.status !== 'waiting_for_agent' || !step.spec) return;
+        const meta = this.own(workflow);
+        if (step.deadlineAt && step.deadlineAt <= new Date()) {
+          await this.attemptFailed(manager, workflow, step, {
+            code: 'no_eligible_agent',
+            message: `no eligible agent before the wait deadline: ${step.waitReason ?? 'unknown'}`,
+            retryable: false,
+          }, meta);
+          return;
+        }
+        if (await this.assign(manager, workflow, step, step.spec, meta)) assigned += 1;
+      });
+    }
+    return assigned;
+  }
+
+  /** Open attempts held by agents that stopped heartbeating move to other agents (same task id). */
+  async reassignFromDeadAgents(limit = 200): Promise<number> {
+    const dead = await this.registry.deadAgentIds(this.dataSource.manager);
+    if (dead.length === 0) return 0;
+    const rows: Array<{ workflow_id: string; step_id: string }> = await this.dataSource.query(
+      `SELECT workflow_id, step_id FROM ${this.table('workflow_steps')}
+        WHERE status = 'dispatched' AND agent_id = ANY($1::text[]) LIMIT $2`,
+      [dead, limit],
+    );
+    const held = rows.map((row) => ({ workflowId: row.workflow_id, stepId: row.step_id }));
+    this.logger.debug({ msg: 'dead agents', dead, held: held.length });
+    let moved = 0;
+    const deadSet = new Set(dead);
+    for (const { workflowId, stepId } of held) {
+      await this.dataSource.transaction(async (manager) => {
+        const workflow = await this.lockRunning(manager, workflowId);
+        if (!workflow) return;
+        const step = await manager.findOneBy(WorkflowStepEntity, { workflowId, stepId });
+        if (!step || step.status !== 'dispatched' || !step.agentId || !deadSet.has(step.agentId) || !step.spec || !step.taskId) return;
+        const meta = this.own(workflow);
+        const stepMeta = { ...meta, stepId };
+        const fromAgentId = step.agentId;
+        const ref = { taskId: step.taskId, workflowId, stepId, attempt: step.attempt };
+        await this.emit(manager, taskCancelRequested, { ...ref, agentId: fromAgentId, reason: 'superseded' }, stepMeta);
+        const reason = `agent ${fromAgentId} missed heartbeats for ${this.config.agentTimeoutMs} ms`;
+        await this.emit(manager, stepReassigned, { ...ref, fromAgentId, reason }, stepMeta);
+        step.status = 'pending';
+        const assigned = await this.assign(manager, workflow, step, step.spec, meta, deadSet);
+        this.logger.log({ msg: 'task of a dead agent reassigned', workflowId, stepId, fromAgentId, toAgentId: assigned ? step.agentId : null });
+        moved += 1;
+      });
+    }
+    return moved;
   }
 
   /** A failed or timed-out attempt: retried after a backoff while the policy allows, else the step fails. */
@@ -459,6 +581,7 @@ function nodeStateOf(row: WorkflowStepEntity): NodeState {
     case 'cancelled':
       return { status: 'cancelled' };
     case 'pending':
+    case 'waiting_for_agent':
     case 'dispatched':
     case 'retry_wait':
       return { status: 'running' };

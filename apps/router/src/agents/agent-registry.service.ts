@@ -1,0 +1,142 @@
+import { readFile } from 'node:fs/promises';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { Envelope, PayloadOf, agentHeartbeat } from '@baton/contracts';
+import { EMPTY_POLICY_SET, parsePolicySet, type PolicySet } from '@baton/policy';
+import { ROUTER_CONFIG, type RouterConfig } from '../config/router-config';
+import { chooseAgent, type Assignment, type Candidate } from './assignment';
+
+type Heartbeat = PayloadOf<typeof agentHeartbeat>;
+
+export interface AgentView {
+  agentId: string;
+  instanceId: string;
+  team: string;
+  capabilities: string[];
+  scopes: string[];
+  models: string[];
+  maxConcurrency: number;
+  /** Open assignments the router gave the agent. */
+  load: number;
+  reportedInFlight: number;
+  live: boolean;
+  lastSeenAt: string;
+}
+
+/**
+ * The agent registry, kept in Postgres from heartbeats so every router
+ * instance (and a restarted one) sees the same agents, and the assignment
+ * decision. Assignments are serialized by a transaction-scoped advisory lock,
+ * so two concurrent dispatches never both take an agent's last free slot.
+ */
+@Injectable()
+export class AgentRegistry implements OnModuleInit {
+  private readonly logger = new Logger(AgentRegistry.name);
+  private policies: PolicySet = EMPTY_POLICY_SET;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(ROUTER_CONFIG) private readonly config: RouterConfig,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    if (this.config.policyFile) {
+      this.policies = parsePolicySet(await readFile(this.config.policyFile, 'utf8'), this.config.policyFile);
+      this.logger.log({ msg: 'policies loaded', file: this.config.policyFile, count: this.policies.policies.length });
+    }
+  }
+
+  /** Newer heartbeats win; a replayed old one never revives a dead agent. */
+  async recordHeartbeat(envelope: Envelope<Heartbeat>): Promise<void> {
+    const h = envelope.payload;
+    await this.dataSource.query(
+      `INSERT INTO ${this.table('agents')} AS a
+         (agent_id, instance_id, team, capabilities, scopes, models, max_concurrency, reported_in_flight, started_at, last_seen_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       ON CONFLICT (agent_id) DO UPDATE SET
+         instance_id = EXCLUDED.instance_id, team = EXCLUDED.team, capabilities = EXCLUDED.capabilities,
+         scopes = EXCLUDED.scopes, models = EXCLUDED.models, max_concurrency = EXCLUDED.max_concurrency,
+         reported_in_flight = EXCLUDED.reported_in_flight, started_at = EXCLUDED.started_at,
+         last_seen_at = EXCLUDED.last_seen_at
+       WHERE a.last_seen_at < EXCLUDED.last_seen_at`,
+      [h.agentId, h.instanceId, h.team, h.capabilities, h.scopes, h.models, h.maxConcurrency, h.inFlight, h.startedAt, envelope.occurredAt],
+    );
+  }
+
+  /** Serializes assignment decisions until the caller's transaction ends. */
+  async lockAssignments(manager: EntityManager): Promise<void> {
+    await manager.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`${this.config.dbSchema}.assignment`]);
+  }
+
+  async choose(
+    manager: EntityManager,
+    task: { capability: string; scopes?: readonly string[] },
+    exclude: ReadonlySet<string> = new Set(),
+  ): Promise<Assignment> {
+    const rows = await this.candidates(manager, `$1 = ANY(a.capabilities)`, [task.capability]);
+    return chooseAgent(rows, task, this.policies, exclude);
+  }
+
+  async list(): Promise<AgentView[]> {
+    const rows: AgentRow[] = await this.dataSource.query(`${this.selectAgents()} ORDER BY a.agent_id`, [this.config.agentTimeoutMs]);
+    return rows.map((row) => ({
+      agentId: row.agent_id,
+      instanceId: row.instance_id,
+      team: row.team,
+      capabilities: row.capabilities,
+      scopes: row.scopes,
+      models: row.models,
+      maxConcurrency: row.max_concurrency,
+      load: Number(row.load),
+      reportedInFlight: row.reported_in_flight,
+      live: row.live,
+      lastSeenAt: new Date(row.last_seen_at).toISOString(),
+    }));
+  }
+
+  /** Agents whose last heartbeat is older than the timeout. */
+  async deadAgentIds(manager: EntityManager): Promise<string[]> {
+    const rows: Array<{ agent_id: string }> = await manager.query(
+      `SELECT agent_id FROM ${this.table('agents')} WHERE last_seen_at < now() - make_interval(secs => $1::double precision / 1000)`,
+      [this.config.agentTimeoutMs],
+    );
+    return rows.map((row) => row.agent_id);
+  }
+
+  private async candidates(manager: EntityManager, where: string, params: unknown[]): Promise<Candidate[]> {
+    const rows: AgentRow[] = await manager.query(`${this.selectAgents(2)} WHERE ${where}`, [...params, this.config.agentTimeoutMs]);
+    return rows.map((row) => ({
+      agentId: row.agent_id,
+      team: row.team,
+      capabilities: row.capabilities,
+      scopes: row.scopes,
+      maxConcurrency: row.max_concurrency,
+      load: Number(row.load),
+      live: row.live,
+    }));
+  }
+
+  private selectAgents(timeoutParam = 1): string {
+    return `SELECT a.*, a.last_seen_at >= now() - make_interval(secs => $${timeoutParam}::double precision / 1000) AS live,
+              (SELECT count(*) FROM ${this.table('workflow_steps')} s WHERE s.agent_id = a.agent_id AND s.status = 'dispatched') AS load
+            FROM ${this.table('agents')} a`;
+  }
+
+  private table(name: string): string {
+    return `"${this.config.dbSchema}"."${name}"`;
+  }
+}
+
+interface AgentRow {
+  agent_id: string;
+  instance_id: string;
+  team: string;
+  capabilities: string[];
+  scopes: string[];
+  models: string[];
+  max_concurrency: number;
+  reported_in_flight: number;
+  last_seen_at: string | Date;
+  live: boolean;
+  load: string | number;
+}
