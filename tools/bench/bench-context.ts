@@ -1,0 +1,222 @@
+// `npm run bench:context`: the context graph on a generated graph (default 100,000 entities, 500,000
+// relationships, 500,000 facts: 1,000,000 relationships + facts), real Neo4j and Kafka. Prints figures, asserts
+// nothing:
+//   - generation time (server-side UNWIND batches);
+//   - facts/s ingested through the store's batch write (the path the consumers use), and end to end from
+//     `baton.context.facts` (publish → consumer → batch → graph) with context-graph running in this process;
+//   - k=2 neighbourhood and recent-facts (entity + DEPENDS_ON, 1 h window) latency p50/p99, service level.
+// BENCH_ENTITIES, BENCH_RELS_PER_ENTITY (5), BENCH_FACTS_PER_ENTITY (5), BENCH_INGEST (20000), BENCH_QUERIES (500);
+// BENCH_KEEP=1 leaves the generated graph (namespace printed) instead of deleting it.
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import neo4j, { type Driver } from 'neo4j-driver';
+import { KafkaBus } from '@baton/bus';
+import { TOPICS, contextFactRecorded, createEnvelope, serializeEnvelope } from '@baton/contracts';
+import { AppModule } from '../../apps/context-graph/src/app.module';
+import type { FactInput } from '../../apps/context-graph/src/facts/fact-record';
+import { FactStore } from '../../apps/context-graph/src/facts/fact-store';
+import { ContextQueries } from '../../apps/context-graph/src/queries/context-queries.service';
+import { up } from '../infra/infra';
+import { summarise, type LatencySummary } from './bare-kafka-round-trip';
+
+function intFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${raw}`);
+  return value;
+}
+
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+const fmt = (value: number): string => value.toFixed(2);
+const latency = (name: string, s: LatencySummary): string =>
+  `${name.padEnd(34)} p50 ${fmt(s.p50Ms)} ms  p99 ${fmt(s.p99Ms)} ms  mean ${fmt(s.meanMs)} ms  max ${fmt(s.maxMs)} ms  (n=${s.count})`;
+
+const BATCH = 10_000;
+const DAY_MS = 24 * 3_600_000;
+
+/** Server-side generation: each batch is one UNWIND over a range, so no data crosses the wire. */
+async function generate(driver: Driver, ns: string, entities: number, relsPer: number, factsPer: number): Promise<void> {
+  const run = async (cypher: string, from: number, to: number, extra: Record<string, unknown> = {}): Promise<void> => {
+    await driver.executeQuery(cypher, { ns, from: neo4j.int(from), to: neo4j.int(to), n: neo4j.int(entities), now: Date.now(), ...extra });
+  };
+  for (let from = 0; from < entities; from += BATCH) {
+    await run(
+      `UNWIND range($from, $to) AS i
+       CREATE (:Entity {uid: $ns + '|Service|s' + i, ns: $ns, kind: 'Service', id: 's' + i, createdAt: $now})`,
+      from,
+      Math.min(entities, from + BATCH) - 1,
+    );
+  }
+  const entityBatch = Math.max(1, Math.floor(BATCH / relsPer));
+  for (let from = 0; from < entities; from += entityBatch) {
+    await run(
+      `UNWIND range($from, $to) AS i
+       MATCH (a:Entity {uid: $ns + '|Service|s' + i})
+       UNWIND range(1, $per) AS k
+       WITH a, i, k, (i * 7919 + k * 104729) % $n AS j WHERE j <> i
+       MATCH (b:Entity {uid: $ns + '|Service|s' + j})
+       CREATE (a)-[:REL {type: CASE WHEN k % 5 = 0 THEN 'OWNS' ELSE 'DEPENDS_ON' END, scopes: [], at: $now}]->(b)`,
+      from,
+      Math.min(entities, from + entityBatch) - 1,
+      { per: neo4j.int(relsPer) },
+    );
+  }
+  const factBatch = Math.max(1, Math.floor(BATCH / factsPer));
+  for (let from = 0; from < entities; from += factBatch) {
+    await run(
+      `UNWIND range($from, $to) AS i
+       MATCH (e:Entity {uid: $ns + '|Service|s' + i})
+       UNWIND range(1, $per) AS k
+       WITH e, i, k, randomUUID() AS id
+       CREATE (:Fact {uid: $ns + '|' + id, ns: $ns, id: id, aboutUid: e.uid, aboutKind: 'Service', aboutId: e.id,
+                      attribute: 'metric.m' + k, valueJson: toString(i * k), confidence: 0.5 + (k % 5) / 10.0,
+                      scopes: CASE WHEN k = 3 THEN ['customer-data'] ELSE [] END,
+                      occurredAt: $now - ((i * 31 + k * 977) % ${7 * DAY_MS}), recordedAt: $now, source: 'bench',
+                      search: e.id + ' metric m' + k})-[:ABOUT]->(e)`,
+      from,
+      Math.min(entities, from + factBatch) - 1,
+      { per: neo4j.int(factsPer) },
+    );
+  }
+}
+
+async function countFacts(driver: Driver, ns: string, source: string): Promise<number> {
+  const result = await driver.executeQuery('MATCH (f:Fact) WHERE f.ns = $ns AND f.source = $source RETURN count(f) AS n', { ns, source });
+  return Number(result.records[0]?.get('n'));
+}
+
+async function cleanup(driver: Driver, ns: string): Promise<void> {
+  for (;;) {
+    const result = await driver.executeQuery(
+      'MATCH (n) WHERE n.ns = $ns WITH n LIMIT 20000 DETACH DELETE n RETURN count(n) AS deleted',
+      { ns },
+    );
+    if (Number(result.records[0]?.get('deleted')) === 0) return;
+  }
+}
+
+function fact(ns: string, entities: number, i: number, source: string): FactInput {
+  return {
+    id: randomUUID(),
+    body: {
+      about: { kind: 'Service', id: `s${(i * 48271) % entities}` },
+      attribute: 'connection-pool.size',
+      value: i % 100,
+      text: `pool size ${i % 100} (${ns})`,
+      confidence: 0.8,
+      scopes: [],
+    },
+    occurredAt: new Date().toISOString(),
+    source,
+  };
+}
+
+async function main(): Promise<void> {
+  const entities = intFromEnv('BENCH_ENTITIES', 100_000);
+  const relsPer = intFromEnv('BENCH_RELS_PER_ENTITY', 5);
+  const factsPer = intFromEnv('BENCH_FACTS_PER_ENTITY', 5);
+  const ingestCount = intFromEnv('BENCH_INGEST', 20_000);
+  const queries = intFromEnv('BENCH_QUERIES', 500);
+  const keep = process.env['BENCH_KEEP'] === '1';
+
+  const { endpoints } = await up((message) => log(`  ${message}`));
+  const ns = `bench-${randomUUID().slice(0, 8)}.`;
+  log(`bench:context on ${endpoints.mode} infrastructure, namespace/topic prefix ${ns}`);
+  const driver = neo4j.driver(endpoints.neo4j.uri, neo4j.auth.basic(endpoints.neo4j.user, endpoints.neo4j.password), {
+    disableLosslessIntegers: true,
+  });
+  Object.assign(process.env, {
+    NEO4J_URI: endpoints.neo4j.uri,
+    NEO4J_USER: endpoints.neo4j.user,
+    NEO4J_PASSWORD: endpoints.neo4j.password,
+    KAFKA_BROKERS: endpoints.kafka.brokers.join(','),
+    BATON_TOPIC_PREFIX: ns,
+    BATON_API_KEYS: 'bench-key-0123456789abcdef',
+    BATON_LOG_LEVEL: 'warn',
+  });
+  let app: INestApplicationContext | undefined;
+  const bus = new KafkaBus({ brokers: endpoints.kafka.brokers, clientId: 'bench-context', topicPrefix: ns });
+  try {
+    // The app first: its start-up migrations create the constraints and indexes generation relies on.
+    app = await NestFactory.createApplicationContext(AppModule, { logger: ['error'] });
+    await app.init();
+
+    const generationStart = performance.now();
+    await generate(driver, ns, entities, relsPer, factsPer);
+    const generationSeconds = (performance.now() - generationStart) / 1_000;
+    const rels = entities * relsPer;
+    const facts = entities * factsPer;
+    log(`generated ${entities} entities, ~${rels} relationships, ${facts} facts in ${fmt(generationSeconds)} s`);
+
+    // Store throughput: the batch write the consumers use (UNWIND of up to 500 facts per transaction).
+    const store = app.get(FactStore);
+    const direct = Array.from({ length: ingestCount }, (_, i) => fact(ns, entities, i, 'bench-store'));
+    const storeStart = performance.now();
+    for (let i = 0; i < direct.length; i += 500) await store.writeBatch(direct.slice(i, i + 500));
+    const storeRate = ingestCount / ((performance.now() - storeStart) / 1_000);
+
+    // End to end: published on baton.context.facts, consumed, batched and written by the running service.
+    await bus.connect();
+    const records = Array.from({ length: ingestCount }, (_, i) => {
+      const input = fact(ns, entities, i, 'bench-kafka');
+      const envelope = createEnvelope(contextFactRecorded, input.body, { source: 'bench-kafka', correlationId: 'bench', id: input.id });
+      return { topic: TOPICS.contextFacts, key: input.body.about.id, value: serializeEnvelope(envelope) };
+    });
+    const kafkaStart = performance.now();
+    for (let i = 0; i < records.length; i += 1_000) await bus.publishRecords(records.slice(i, i + 1_000));
+    let landed = 0;
+    while (landed < ingestCount) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      landed = await countFacts(driver, ns, 'bench-kafka');
+    }
+    const kafkaRate = ingestCount / ((performance.now() - kafkaStart) / 1_000);
+
+    // Query latency at the service (Cypher + driver), random entities, caller without customer-data.
+    const service = app.get(ContextQueries);
+    const reader = { caller: 'bench', scopes: [] as string[] };
+    const pickEntity = (i: number) => ({ kind: 'Service', id: `s${(i * 2654435761) % entities}` });
+    for (let i = 0; i < 50; i += 1) await service.neighbourhood(pickEntity(i), 2, 50, reader);
+    const neighbourhood: number[] = [];
+    const recent: number[] = [];
+    let edgesSeen = 0;
+    let factsSeen = 0;
+    for (let i = 100; i < 100 + queries; i += 1) {
+      const t0 = performance.now();
+      const result = await service.neighbourhood(pickEntity(i), 2, 50, reader);
+      neighbourhood.push(performance.now() - t0);
+      edgesSeen += result.edges.length;
+      const t1 = performance.now();
+      const found = await service.recent(pickEntity(i), Date.now() - DAY_MS, 2, 50, reader);
+      recent.push(performance.now() - t1);
+      factsSeen += found.length;
+    }
+
+    const lines = [
+      `bench:context — ${entities} entities, ${rels} relationships + ${facts} facts (${rels + facts} total), ${endpoints.mode} Neo4j`,
+      `generation (UNWIND batches)         ${fmt(generationSeconds)} s  (${fmt((entities + rels + facts) / generationSeconds)} items/s)`,
+      `ingest, store batch write           ${fmt(storeRate)} facts/s  (${ingestCount} facts, 500 per transaction)`,
+      `ingest, end to end from Kafka       ${fmt(kafkaRate)} facts/s  (${ingestCount} facts, publish → graph)`,
+      latency('neighbourhood k=2 (limit 50)', summarise(neighbourhood)) + `  avg ${fmt(edgesSeen / queries)} edges`,
+      latency('recent facts + DEPENDS_ON, 24 h', summarise(recent)) + `  avg ${fmt(factsSeen / queries)} facts`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    await app?.close();
+    await bus.disconnect().catch(() => undefined);
+    if (keep) log(`kept the generated graph: namespace ${ns}`);
+    else await cleanup(driver, ns);
+    await driver.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
