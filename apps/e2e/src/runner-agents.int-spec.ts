@@ -178,7 +178,7 @@ describe('agent runner, end to end', () => {
   const assign = async (
     capability: string,
     input: JsonValue,
-    extra: { agentId?: string; workflowId?: string; taskId?: string } = {},
+    extra: { agentId?: string; workflowId?: string; taskId?: string; timeoutMs?: number } = {},
   ): Promise<{ taskId: string; workflowId: string }> => {
     const taskId = extra.taskId ?? randomUUID();
     const workflowId = extra.workflowId ?? randomUUID();
@@ -191,7 +191,7 @@ describe('agent runner, end to end', () => {
         attempt: 1,
         capability,
         input,
-        timeoutMs: 60_000,
+        timeoutMs: extra.timeoutMs ?? 60_000,
         ...(extra.agentId ? { agentId: extra.agentId } : {}),
       },
       { source: 'e2e', correlationId: workflowId, workflowId, stepId: 'step-1' },
@@ -335,5 +335,14 @@ describe('agent runner, end to end', () => {
     const cancelledIds = [running.taskId, unseen.taskId];
     expect(seen['results']!.filter((envelope) => cancelledIds.includes(envelope.payload['taskId'] as string))).toEqual([]);
     expect(seen['usage']!.filter((envelope) => cancelledIds.includes(envelope.payload['taskId'] as string))).toEqual([]);
+  });
+
+  it('fails an attempt that outlives its timeoutMs as retryable, aborting the model call', async () => {
+    const abortsBefore = models.clientAborts;
+    const { taskId } = await assign('triage', { scenario: 'cancel' }, { timeoutMs: 500 });
+    const result = await resultOf(taskId);
+    expect(result.type).toBe('task.failed');
+    expect(result.payload).toMatchObject({ agentId: 'triager', error: { code: 'task_timed_out', retryable: true } });
+    await expectEventually(() => expect(models.clientAborts).toBeGreaterThan(abortsBefore));
   });
 });

@@ -21,6 +21,9 @@ import { AGENT_EXECUTOR } from './tokens';
 type Rejection = { code: 'unknown_agent' | 'capability_not_hosted' | 'no_agent_for_capability'; message: string };
 type NotOurs = { notOurs: string };
 
+/** Abort reason when an attempt outlives its `timeoutMs`: reported, unlike a requested cancellation. */
+const TIMED_OUT = 'task_timed_out';
+
 /** Remembered cancellations of attempts not seen yet (bounded: old ones age out). */
 const MAX_REMEMBERED_CANCELLATIONS = 10_000;
 
@@ -123,11 +126,14 @@ export class TasksService implements BeforeApplicationShutdown, OnApplicationShu
     }
     const controller = new AbortController();
     this.running.set(key, controller);
+    // A hung tool or model never holds a slot past the attempt's own deadline.
+    const deadline = setTimeout(() => controller.abort(TIMED_OUT), task.timeoutMs);
     const done = this.runAndPublish(agent, envelope, controller.signal)
       .catch((error: unknown) =>
         this.logger.error({ msg: 'publishing a task outcome failed', taskId: task.taskId, error: String(error) }),
       )
       .finally(() => {
+        clearTimeout(deadline);
         this.running.delete(key);
         slots.release();
         this.pending.delete(done);
@@ -186,6 +192,22 @@ export class TasksService implements BeforeApplicationShutdown, OnApplicationShu
     const task = envelope.payload;
     const started = performance.now();
     const outcome = await this.executor.run(agent, task, signal);
+    if (signal.aborted && signal.reason === TIMED_OUT) {
+      this.stats.failed += 1;
+      this.logger.warn({ msg: 'task timed out', taskId: task.taskId, agentId: agent.id, timeoutMs: task.timeoutMs });
+      const timedOut = {
+        kind: 'failed' as const,
+        code: 'model_error' as const,
+        message: `agent ${agent.id} did not finish within the task's ${task.timeoutMs} ms`,
+        retryable: true,
+        usage: outcome.usage,
+      };
+      await Promise.all([
+        this.publishUsage(agent, envelope, timedOut),
+        this.publishFailure(envelope, agent.id, agent.team, { ...timedOut, code: TIMED_OUT }),
+      ]);
+      return;
+    }
     if (outcome.kind === 'cancelled' || signal.aborted) {
       this.stats.cancelled += 1;
       return;
