@@ -83,7 +83,8 @@ describe('agent context tools on the real context-graph, end to end', () => {
       topics: [TOPICS.tasksResults],
       handler: async ({ envelope }) => void results.push(envelope),
     });
-    [graph, runner] = await Promise.all([
+    // Each assigned as soon as it runs, so afterAll stops it even when the other failed to start.
+    const started = await Promise.allSettled([
       spawnApp({
         name: 'context-graph',
         entry: 'apps/context-graph/src/main.ts',
@@ -94,13 +95,15 @@ describe('agent context tools on the real context-graph, end to end', () => {
           NEO4J_PASSWORD: infra.neo4j.password,
           BATON_API_KEYS: 'e2e-ctx-key-0123456789abcdef',
         },
-      }),
+      }).then((app) => (graph = app)),
       spawnApp({
         name: 'agent-runner',
         entry: 'apps/agent-runner/src/main.ts',
         env: { ...common, RUNNER_AGENTS_DIR: join(dir, 'agents'), BATON_GATEWAY_CONFIG: join(dir, 'gateway.json') },
-      }),
+      }).then((app) => (runner = app)),
     ]);
+    const failed = started.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
   });
 
   afterAll(async () => {

@@ -33,7 +33,8 @@ describe('an external agent speaking the topics, end to end', () => {
 
   beforeAll(async () => {
     const common = { KAFKA_BROKERS: infra.kafka.brokers.join(','), BATON_TOPIC_PREFIX: topicPrefix };
-    [router, runner] = await Promise.all([
+    // Each assigned as soon as it runs, so afterAll stops it even when the other failed to start.
+    const started = await Promise.allSettled([
       spawnApp({
         name: 'router',
         entry: 'apps/router/src/main.ts',
@@ -43,9 +44,13 @@ describe('an external agent speaking the topics, end to end', () => {
           ROUTER_DB_SCHEMA: uniqueName('router_ext').replace(/[^a-z0-9_]/g, '_'),
           BATON_API_KEYS: API_KEY,
         },
-      }),
-      spawnApp({ name: 'agent-runner', entry: 'apps/agent-runner/src/main.ts', env: { ...common, RUNNER_INSTANCE_ID: 'e2e-ext-runner' } }),
+      }).then((app) => (router = app)),
+      spawnApp({ name: 'agent-runner', entry: 'apps/agent-runner/src/main.ts', env: { ...common, RUNNER_INSTANCE_ID: 'e2e-ext-runner' } }).then(
+        (app) => (runner = app),
+      ),
     ]);
+    const failed = started.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
 
     // The published schemas, as JSON (any language has a YAML parser; the agent needs only the JSON).
     const dir = mkdtempSync(join(tmpdir(), 'external-agent-'));
