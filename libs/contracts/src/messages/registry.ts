@@ -1,5 +1,6 @@
 import { agentHeartbeat } from './agent/agent-heartbeat.message';
 import { agentToolCalled } from './agent/agent-tool-call.message';
+import { actionProposed } from './agent/action-proposed.message';
 import { usageRecorded } from './usage/usage-recorded.message';
 import type { MessageContract } from './message-contract';
 import { contextFactRecorded, contextQueryAnswered, contextQueryRequested, contextUpdated } from './context/context-messages';
@@ -38,6 +39,7 @@ export const MESSAGE_CONTRACTS: readonly MessageContract[] = [
   agentHeartbeat,
   usageRecorded,
   agentToolCalled,
+  actionProposed,
   contextFactRecorded,
   contextQueryRequested,
   contextQueryAnswered,
