@@ -20,3 +20,4 @@ export * from './asyncapi/asyncapi-document';
 export * from './asyncapi/asyncapi-yaml';
 export * from './messages/usage/usage-recorded.message';
 export * from './messages/agent/agent-tool-call.message';
+export * from './messages/agent/action-proposed.message';
