@@ -80,7 +80,7 @@ describe('agent runner, end to end', () => {
   const infra = testInfra();
   const topicPrefix = `${uniqueName('e2e-runner')}.`;
   const models = new FakeModelServer();
-  const seen: Record<string, AnyEnvelope[]> = { results: [], usage: [], audit: [], facts: [], heartbeats: [] };
+  const seen: Record<string, AnyEnvelope[]> = { results: [], usage: [], audit: [], facts: [], heartbeats: [], actions: [] };
   let runner: SpawnedApp;
   let bus: KafkaBus;
   let subscription: Subscription;
@@ -99,7 +99,7 @@ describe('agent runner, end to end', () => {
                   { id: 'c2', name: 'publish_fact', arguments: { about: { kind: 'Service', id: 'checkout-api' }, text: 'secret', confidence: 0.5, scopes: ['customer-data'] } },
                   { id: 'c3', name: 'publish_fact', arguments: { about: { kind: 'service', id: 'x' } } },
                   { id: 'c4', name: 'ask_human', arguments: { question: 'may I?' } },
-                  { id: 'c5', name: 'propose_action', arguments: { resource: 'ticket-1', action: 'update' } },
+                  { id: 'c5', name: 'propose_action', arguments: { resource: 'ticket:INC-42', action: 'update', parameters: { status: 'mitigating' }, impact: 'low' } },
                 ],
                 { input: 1_000, output: 100 },
               );
@@ -137,7 +137,15 @@ describe('agent runner, end to end', () => {
 
     bus = new KafkaBus({ brokers: infra.kafka.brokers, clientId: 'e2e-runner-observer', topicPrefix });
     await bus.connect();
-    const observed = [TOPICS.tasksAssigned, TOPICS.tasksResults, TOPICS.governanceUsage, TOPICS.audit, TOPICS.contextFacts, TOPICS.agentHeartbeats];
+    const observed = [
+      TOPICS.tasksAssigned,
+      TOPICS.tasksResults,
+      TOPICS.governanceUsage,
+      TOPICS.audit,
+      TOPICS.contextFacts,
+      TOPICS.agentHeartbeats,
+      TOPICS.actionsProposed,
+    ];
     await bus.ensureTopics(observed);
     subscription = await bus.subscribe({
       groupId: `observer-${randomUUID()}`,
@@ -149,6 +157,7 @@ describe('agent runner, end to end', () => {
           [TOPICS.audit]: 'audit',
           [TOPICS.contextFacts]: 'facts',
           [TOPICS.agentHeartbeats]: 'heartbeats',
+          [TOPICS.actionsProposed]: 'actions',
         }[topic];
         if (bucket) seen[bucket]!.push(envelope as AnyEnvelope);
       },
@@ -224,7 +233,7 @@ describe('agent runner, end to end', () => {
     );
   });
 
-  it('runs a tool-using agent: fact published, denials and bad arguments answered to the model and audited, result with confidence and usage', async () => {
+  it('runs a tool-using agent: fact published, action proposed, denials and bad arguments answered to the model and audited, result with confidence and usage', async () => {
     const { taskId, workflowId } = await assign('triage', { scenario: 'tools', service: 'checkout-api' });
     const result = await resultOf(taskId);
     expect(result.type).toBe('task.completed');
@@ -243,12 +252,16 @@ describe('agent runner, end to end', () => {
           expect.objectContaining({ tool: 'publish_fact', outcome: 'denied', reason: expect.stringContaining('customer-data') }),
           expect.objectContaining({ tool: 'publish_fact', outcome: 'invalid_arguments', reason: expect.stringMatching(/about\.kind: .*confidence: required/s) }),
           expect.objectContaining({ tool: 'ask_human', outcome: 'denied', reason: expect.stringContaining('not granted') }),
-          expect.objectContaining({ tool: 'propose_action', outcome: 'denied' }),
+          expect.objectContaining({ tool: 'propose_action', outcome: 'allowed' }),
         ]),
       );
       expect(audit).toHaveLength(5);
       const facts = seen['facts']!.filter((envelope) => envelope.workflowId === workflowId);
       expect(facts.map((envelope) => [envelope.agentId, envelope.payload['attribute'], envelope.payload['value']])).toEqual([['triager', 'p95-latency-ms', 900]]);
+      const actions = seen['actions']!.filter((envelope) => envelope.workflowId === workflowId).map((envelope) => envelope.payload);
+      expect(actions).toEqual([
+        expect.objectContaining({ resource: 'ticket:INC-42', action: 'update', parameters: { status: 'mitigating' }, impact: 'low', taskId, agentId: 'triager' }),
+      ]);
     });
 
     // The model saw every denial as a tool result, in its own wire format.
@@ -259,7 +272,7 @@ describe('agent runner, end to end', () => {
       ['c2', 'denied'],
       ['c3', 'invalid arguments'],
       ['c4', 'denied'],
-      ['c5', 'denied'],
+      ['c5', '{"proposed"'],
     ]);
     expect(followUp?.headers.authorization).toBe('Bearer sk-e2e-openai');
   });

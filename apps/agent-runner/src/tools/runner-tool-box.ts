@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { z } from 'zod';
 import { KafkaBus } from '@baton/bus';
 import {
+  actionProposed,
   agentToolCalled,
   contextFactRecorded,
   contextQueryAnswered,
@@ -97,21 +98,22 @@ export class RunnerToolBox implements ToolBox {
         handle: (args: z.infer<typeof factBodySchema>, context) => this.publishFact(args, context),
       },
       propose_action: {
-        description: 'Propose an action on a shared resource (ticket, config, stakeholder); it is ordered, governed and possibly sent to a human.',
+        description:
+          'Propose an action on a shared resource (ticket, config, stakeholder). You never change it directly: the coordinator orders proposals per resource, applies policy, and sends high-impact or low-confidence ones to a human.',
         parameters: {
           type: 'object',
           properties: {
-            resource: { type: 'string' },
-            action: { type: 'string' },
+            resource: { type: 'string', description: 'resource id, e.g. ticket:INC-42' },
+            action: { type: 'string', description: 'e.g. update, notify, rollback' },
             parameters: { type: 'object' },
             impact: { type: 'string', enum: ['low', 'medium', 'high'] },
+            confidence: { type: 'number', minimum: 0, maximum: 1 },
+            rationale: { type: 'string' },
           },
           required: ['resource', 'action'],
         },
-        arguments: z
-          .object({ resource: identifierSchema, action: identifierSchema, parameters: z.record(z.string(), jsonValueSchema).optional(), impact: z.enum(['low', 'medium', 'high']).optional() })
-          .strict(),
-        handle: async () => unavailable('propose_action', 'the coordinator'),
+        arguments: proposeActionArguments,
+        handle: (args: z.infer<typeof proposeActionArguments>, context) => this.proposeAction(args, context),
       },
       delegate_subtask: {
         description: 'Delegate a subtask to whichever agent has a capability; the router routes it, subject to policy.',
@@ -181,6 +183,19 @@ export class RunnerToolBox implements ToolBox {
     return { outcome: 'allowed', result: { entities: answer.entities, edges: answer.edges, facts: answer.facts } as JsonValue };
   }
 
+  private async proposeAction(args: z.infer<typeof proposeActionArguments>, { agent, task }: ToolContext): Promise<Handled> {
+    const envelope = createEnvelope(
+      actionProposed,
+      { ...args, parameters: args.parameters ?? {}, impact: args.impact ?? 'medium', taskId: task.taskId, workflowId: task.workflowId, stepId: task.stepId, agentId: agent.id },
+      { source: this.source, correlationId: task.workflowId, workflowId: task.workflowId, stepId: task.stepId, agentId: agent.id, team: agent.team },
+    );
+    await this.bus.publish(actionProposed, envelope);
+    return {
+      outcome: 'allowed',
+      result: { proposed: true, proposalId: envelope.id, status: 'submitted to the coordinator; you will not see the decision in this task' },
+    };
+  }
+
   private async publishFact(fact: z.infer<typeof factBodySchema>, { agent, task }: ToolContext): Promise<Handled> {
     const missing = (fact.scopes ?? []).filter((scope) => !agent.scopes.includes(scope));
     if (missing.length > 0) {
@@ -219,6 +234,17 @@ export class RunnerToolBox implements ToolBox {
     );
   }
 }
+
+const proposeActionArguments = z
+  .object({
+    resource: identifierSchema,
+    action: identifierSchema,
+    parameters: z.record(z.string(), jsonValueSchema).optional(),
+    impact: z.enum(['low', 'medium', 'high']).optional(),
+    confidence: z.number().min(0).max(1).optional(),
+    rationale: z.string().max(4_000).optional(),
+  })
+  .strict();
 
 function unavailable(tool: string, service: string): Handled {
   return { outcome: 'denied', reason: `${tool} is not available yet: ${service} does not accept it in this deployment` };
