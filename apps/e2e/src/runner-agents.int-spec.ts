@@ -33,7 +33,7 @@ scopes: [public, incidents]
 model: smart
 systemPrompt: You triage incidents. Answer JSON only.
 promptTemplate: "scenario={{input.scenario}} service={{input.service}}"
-tools: [publish_fact, propose_action]
+tools: [publish_fact, propose_action, delegate_subtask]
 outputSchema:
   type: object
   required: [severity, confidence]
@@ -80,7 +80,7 @@ describe('agent runner, end to end', () => {
   const infra = testInfra();
   const topicPrefix = `${uniqueName('e2e-runner')}.`;
   const models = new FakeModelServer();
-  const seen: Record<string, AnyEnvelope[]> = { results: [], usage: [], audit: [], facts: [], heartbeats: [], actions: [] };
+  const seen: Record<string, AnyEnvelope[]> = { results: [], usage: [], audit: [], facts: [], heartbeats: [], actions: [], requests: [] };
   let runner: SpawnedApp;
   let bus: KafkaBus;
   let subscription: Subscription;
@@ -99,6 +99,8 @@ describe('agent runner, end to end', () => {
                   { id: 'c2', name: 'publish_fact', arguments: { about: { kind: 'Service', id: 'checkout-api' }, text: 'secret', confidence: 0.5, scopes: ['customer-data'] } },
                   { id: 'c3', name: 'publish_fact', arguments: { about: { kind: 'service', id: 'x' } } },
                   { id: 'c4', name: 'ask_human', arguments: { question: 'may I?' } },
+                  { id: 'c6', name: 'delegate_subtask', arguments: { capability: 'draft', input: { about: 'checkout-api latency' } } },
+                  { id: 'c7', name: 'delegate_subtask', arguments: { capability: 'triage', input: {} } },
                   { id: 'c5', name: 'propose_action', arguments: { resource: 'ticket:INC-42', action: 'update', parameters: { status: 'mitigating' }, impact: 'low' } },
                 ],
                 { input: 1_000, output: 100 },
@@ -145,6 +147,7 @@ describe('agent runner, end to end', () => {
       TOPICS.contextFacts,
       TOPICS.agentHeartbeats,
       TOPICS.actionsProposed,
+      TOPICS.workflowRequests,
     ];
     await bus.ensureTopics(observed);
     subscription = await bus.subscribe({
@@ -158,6 +161,7 @@ describe('agent runner, end to end', () => {
           [TOPICS.contextFacts]: 'facts',
           [TOPICS.agentHeartbeats]: 'heartbeats',
           [TOPICS.actionsProposed]: 'actions',
+          [TOPICS.workflowRequests]: 'requests',
         }[topic];
         if (bucket) seen[bucket]!.push(envelope as AnyEnvelope);
       },
@@ -233,7 +237,7 @@ describe('agent runner, end to end', () => {
     );
   });
 
-  it('runs a tool-using agent: fact published, action proposed, denials and bad arguments answered to the model and audited, result with confidence and usage', async () => {
+  it('runs a tool-using agent: fact published, action proposed, subtask delegated, denials and bad arguments answered to the model and audited, result with confidence and usage', async () => {
     const { taskId, workflowId } = await assign('triage', { scenario: 'tools', service: 'checkout-api' });
     const result = await resultOf(taskId);
     expect(result.type).toBe('task.completed');
@@ -253,9 +257,15 @@ describe('agent runner, end to end', () => {
           expect.objectContaining({ tool: 'publish_fact', outcome: 'invalid_arguments', reason: expect.stringMatching(/about\.kind: .*confidence: required/s) }),
           expect.objectContaining({ tool: 'ask_human', outcome: 'denied', reason: expect.stringContaining('not granted') }),
           expect.objectContaining({ tool: 'propose_action', outcome: 'allowed' }),
+          expect.objectContaining({ tool: 'delegate_subtask', outcome: 'allowed' }),
+          expect.objectContaining({ tool: 'delegate_subtask', outcome: 'denied', reason: expect.stringContaining('could loop') }),
         ]),
       );
-      expect(audit).toHaveLength(5);
+      expect(audit).toHaveLength(7);
+      const delegated = seen['requests']!.filter((envelope) => envelope.correlationId === workflowId).map((envelope) => envelope.payload);
+      expect(delegated).toEqual([
+        expect.objectContaining({ requestedBy: 'agent:triager', input: { about: 'checkout-api latency' }, definition: expect.objectContaining({ steps: [{ id: 'delegated', capability: 'draft' }] }) }),
+      ]);
       const facts = seen['facts']!.filter((envelope) => envelope.workflowId === workflowId);
       expect(facts.map((envelope) => [envelope.agentId, envelope.payload['attribute'], envelope.payload['value']])).toEqual([['triager', 'p95-latency-ms', 900]]);
       const actions = seen['actions']!.filter((envelope) => envelope.workflowId === workflowId).map((envelope) => envelope.payload);
@@ -272,6 +282,8 @@ describe('agent runner, end to end', () => {
       ['c2', 'denied'],
       ['c3', 'invalid arguments'],
       ['c4', 'denied'],
+      ['c6', '{"delegated"'],
+      ['c7', 'denied'],
       ['c5', '{"proposed"'],
     ]);
     expect(followUp?.headers.authorization).toBe('Bearer sk-e2e-openai');

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { z } from 'zod';
 import { KafkaBus } from '@baton/bus';
@@ -13,6 +14,7 @@ import {
   factBodySchema,
   identifierSchema,
   jsonValueSchema,
+  workflowRequested,
   type JsonValue,
 } from '@baton/contracts';
 import type { ToolCall, ToolDefinition } from '@baton/llm-gateway';
@@ -116,14 +118,15 @@ export class RunnerToolBox implements ToolBox {
         handle: (args: z.infer<typeof proposeActionArguments>, context) => this.proposeAction(args, context),
       },
       delegate_subtask: {
-        description: 'Delegate a subtask to whichever agent has a capability; the router routes it, subject to policy.',
+        description:
+          'Delegate a subtask to whichever agent has a capability: it is started as a workflow of its own, routed by the router and subject to its policies. Its result is not awaited in this task.',
         parameters: {
           type: 'object',
           properties: { capability: { type: 'string' }, input: {} },
           required: ['capability', 'input'],
         },
         arguments: z.object({ capability: identifierSchema, input: jsonValueSchema }).strict(),
-        handle: async () => unavailable('delegate_subtask', 'router delegation'),
+        handle: (args: { capability: string; input: JsonValue }, context) => this.delegate(args, context),
       },
       ask_human: {
         description: 'Ask a human a question through the agent inbox.',
@@ -194,6 +197,28 @@ export class RunnerToolBox implements ToolBox {
       outcome: 'allowed',
       result: { proposed: true, proposalId: envelope.id, status: 'submitted to the coordinator; you will not see the decision in this task' },
     };
+  }
+
+  private async delegate(args: { capability: string; input: JsonValue }, { agent, task }: ToolContext): Promise<Handled> {
+    if (agent.capabilities.includes(args.capability)) {
+      return { outcome: 'denied', reason: `agent ${agent.id} has capability ${args.capability} itself; delegating it could loop` };
+    }
+    const workflowId = randomUUID();
+    await this.bus.publish(
+      workflowRequested,
+      createEnvelope(
+        workflowRequested,
+        {
+          workflowId,
+          definition: { name: `delegated-${args.capability}`, pattern: 'sequential', steps: [{ id: 'delegated', capability: args.capability }] },
+          input: args.input,
+          requestedBy: `agent:${agent.id}`,
+        },
+        // Correlated with the delegating workflow, so one trace and one audit trail cover both.
+        { source: this.source, correlationId: task.workflowId, workflowId, agentId: agent.id, team: agent.team },
+      ),
+    );
+    return { outcome: 'allowed', result: { delegated: true, workflowId, status: 'requested from the router' } };
   }
 
   private async publishFact(fact: z.infer<typeof factBodySchema>, { agent, task }: ToolContext): Promise<Handled> {
