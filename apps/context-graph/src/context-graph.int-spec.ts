@@ -111,10 +111,20 @@ describe('ingestion from baton.context.facts', () => {
     expect(facts[1]).toMatchObject({ value: 50, provenance: { agentId: 'agent-a' } });
   });
 
-  it('marks a superseded fact and surfaces the current one first', async () => {
+  it('marks a superseded fact, surfaces the current one first and hides expired ones', async () => {
     const entity = svc(`sup-${randomUUID().slice(0, 8)}`);
     const first = h.factEnvelope({ about: entity, attribute: 'owner', value: 'team-a' });
     await h.publish(contextFactRecorded, first);
+    // Expired facts are not returned by any read.
+    await h.publish(
+      contextFactRecorded,
+      h.factEnvelope({
+        about: entity,
+        attribute: 'owner',
+        value: 'team-x',
+        validUntil: new Date(Date.now() - 1_000).toISOString(),
+      }),
+    );
     const second = h.factEnvelope(
       { about: entity, attribute: 'owner', value: 'team-b', supersedes: first.id },
       { occurredAt: new Date(Date.now() - 3_600_000).toISOString() },

@@ -77,8 +77,10 @@ RETURN properties(f) AS fact
 ${FACT_ORDER}
 LIMIT $limit`;
 
+// Through the entity's ABOUT relationships: an entity has few facts, the whole graph has millions.
 const FACTS_ABOUT = `
-MATCH (f:Fact) WHERE f.aboutUid = $uid AND ${visibleFact('f')}
+MATCH (:Entity {uid: $uid})<-[:ABOUT]-(f:Fact)
+WHERE ${visibleFact('f')}
 RETURN properties(f) AS fact
 ${FACT_ORDER}
 LIMIT $limit`;
