@@ -5,7 +5,8 @@
 //   - facts/s ingested through the store's batch write (the path the consumers use), and end to end from
 //     `baton.context.facts` (publish → consumer → batch → graph) with context-graph running in this process;
 //   - k=2 neighbourhood and recent-facts (entity + DEPENDS_ON, 1 h window) latency p50/p99, service level.
-// BENCH_ENTITIES, BENCH_RELS_PER_ENTITY (5), BENCH_FACTS_PER_ENTITY (5), BENCH_INGEST (20000), BENCH_QUERIES (500);
+// BENCH_ENTITIES, BENCH_RELS_PER_ENTITY (5), BENCH_FACTS_PER_ENTITY (5), BENCH_INGEST (20000, store),
+// BENCH_INGEST_KAFKA (2000, end to end: bounded, the consumer path is far slower), BENCH_QUERIES (500);
 // BENCH_KEEP=1 leaves the generated graph (namespace printed) instead of deleting it.
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
@@ -26,7 +27,8 @@ function intFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${raw}`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${name} must be a positive integer, got ${raw}`);
   return value;
 }
 
@@ -39,9 +41,27 @@ const BATCH = 10_000;
 const DAY_MS = 24 * 3_600_000;
 
 /** Server-side generation: each batch is one UNWIND over a range, so no data crosses the wire. */
-async function generate(driver: Driver, ns: string, entities: number, relsPer: number, factsPer: number): Promise<void> {
-  const run = async (cypher: string, from: number, to: number, extra: Record<string, unknown> = {}): Promise<void> => {
-    await driver.executeQuery(cypher, { ns, from: neo4j.int(from), to: neo4j.int(to), n: neo4j.int(entities), now: Date.now(), ...extra });
+async function generate(
+  driver: Driver,
+  ns: string,
+  entities: number,
+  relsPer: number,
+  factsPer: number,
+): Promise<void> {
+  const run = async (
+    cypher: string,
+    from: number,
+    to: number,
+    extra: Record<string, unknown> = {},
+  ): Promise<void> => {
+    await driver.executeQuery(cypher, {
+      ns,
+      from: neo4j.int(from),
+      to: neo4j.int(to),
+      n: neo4j.int(entities),
+      now: Date.now(),
+      ...extra,
+    });
   };
   for (let from = 0; from < entities; from += BATCH) {
     await run(
@@ -84,15 +104,19 @@ async function generate(driver: Driver, ns: string, entities: number, relsPer: n
   }
 }
 
-async function countFacts(driver: Driver, ns: string, source: string): Promise<number> {
-  const result = await driver.executeQuery('MATCH (f:Fact) WHERE f.ns = $ns AND f.source = $source RETURN count(f) AS n', { ns, source });
+/** How many of these facts are in the graph (unique-index lookups: a scan of a million facts would skew the rate). */
+async function countFacts(driver: Driver, uids: readonly string[]): Promise<number> {
+  const result = await driver.executeQuery(
+    'UNWIND $uids AS uid MATCH (f:Fact {uid: uid}) RETURN count(f) AS n',
+    { uids },
+  );
   return Number(result.records[0]?.get('n'));
 }
 
 async function cleanup(driver: Driver, ns: string): Promise<void> {
   for (;;) {
     const result = await driver.executeQuery(
-      'MATCH (n) WHERE n.ns = $ns WITH n LIMIT 20000 DETACH DELETE n RETURN count(n) AS deleted',
+      'MATCH (n) WHERE n.ns = $ns WITH n LIMIT 2000 DETACH DELETE n RETURN count(n) AS deleted',
       { ns },
     );
     if (Number(result.records[0]?.get('deleted')) === 0) return;
@@ -120,15 +144,20 @@ async function main(): Promise<void> {
   const relsPer = intFromEnv('BENCH_RELS_PER_ENTITY', 5);
   const factsPer = intFromEnv('BENCH_FACTS_PER_ENTITY', 5);
   const ingestCount = intFromEnv('BENCH_INGEST', 20_000);
+  const kafkaCount = intFromEnv('BENCH_INGEST_KAFKA', 2_000);
   const queries = intFromEnv('BENCH_QUERIES', 500);
   const keep = process.env['BENCH_KEEP'] === '1';
 
   const { endpoints } = await up((message) => log(`  ${message}`));
   const ns = `bench-${randomUUID().slice(0, 8)}.`;
   log(`bench:context on ${endpoints.mode} infrastructure, namespace/topic prefix ${ns}`);
-  const driver = neo4j.driver(endpoints.neo4j.uri, neo4j.auth.basic(endpoints.neo4j.user, endpoints.neo4j.password), {
-    disableLosslessIntegers: true,
-  });
+  const driver = neo4j.driver(
+    endpoints.neo4j.uri,
+    neo4j.auth.basic(endpoints.neo4j.user, endpoints.neo4j.password),
+    {
+      disableLosslessIntegers: true,
+    },
+  );
   Object.assign(process.env, {
     NEO4J_URI: endpoints.neo4j.uri,
     NEO4J_USER: endpoints.neo4j.user,
@@ -150,7 +179,9 @@ async function main(): Promise<void> {
     const generationSeconds = (performance.now() - generationStart) / 1_000;
     const rels = entities * relsPer;
     const facts = entities * factsPer;
-    log(`generated ${entities} entities, ~${rels} relationships, ${facts} facts in ${fmt(generationSeconds)} s`);
+    log(
+      `generated ${entities} entities, ~${rels} relationships, ${facts} facts in ${fmt(generationSeconds)} s`,
+    );
 
     // Store throughput: the batch write the consumers use (UNWIND of up to 500 facts per transaction).
     const store = app.get(FactStore);
@@ -161,19 +192,25 @@ async function main(): Promise<void> {
 
     // End to end: published on baton.context.facts, consumed, batched and written by the running service.
     await bus.connect();
-    const records = Array.from({ length: ingestCount }, (_, i) => {
+    const uids: string[] = [];
+    const records = Array.from({ length: kafkaCount }, (_, i) => {
       const input = fact(ns, entities, i, 'bench-kafka');
-      const envelope = createEnvelope(contextFactRecorded, input.body, { source: 'bench-kafka', correlationId: 'bench', id: input.id });
+      uids.push(`${ns}|${input.id}`);
+      const envelope = createEnvelope(contextFactRecorded, input.body, {
+        source: 'bench-kafka',
+        correlationId: 'bench',
+        id: input.id,
+      });
       return { topic: TOPICS.contextFacts, key: input.body.about.id, value: serializeEnvelope(envelope) };
     });
     const kafkaStart = performance.now();
     for (let i = 0; i < records.length; i += 1_000) await bus.publishRecords(records.slice(i, i + 1_000));
     let landed = 0;
-    while (landed < ingestCount) {
+    while (landed < kafkaCount) {
       await new Promise((resolve) => setTimeout(resolve, 200));
-      landed = await countFacts(driver, ns, 'bench-kafka');
+      landed = await countFacts(driver, uids);
     }
-    const kafkaRate = ingestCount / ((performance.now() - kafkaStart) / 1_000);
+    const kafkaRate = kafkaCount / ((performance.now() - kafkaStart) / 1_000);
 
     // Query latency at the service (Cypher + driver), random entities, caller without customer-data.
     const service = app.get(ContextQueries);
@@ -199,9 +236,11 @@ async function main(): Promise<void> {
       `bench:context — ${entities} entities, ${rels} relationships + ${facts} facts (${rels + facts} total), ${endpoints.mode} Neo4j`,
       `generation (UNWIND batches)         ${fmt(generationSeconds)} s  (${fmt((entities + rels + facts) / generationSeconds)} items/s)`,
       `ingest, store batch write           ${fmt(storeRate)} facts/s  (${ingestCount} facts, 500 per transaction)`,
-      `ingest, end to end from Kafka       ${fmt(kafkaRate)} facts/s  (${ingestCount} facts, publish → graph)`,
-      latency('neighbourhood k=2 (limit 50)', summarise(neighbourhood)) + `  avg ${fmt(edgesSeen / queries)} edges`,
-      latency('recent facts + DEPENDS_ON, 24 h', summarise(recent)) + `  avg ${fmt(factsSeen / queries)} facts`,
+      `ingest, end to end from Kafka       ${fmt(kafkaRate)} facts/s  (${kafkaCount} facts, publish → graph)`,
+      latency('neighbourhood k=2 (limit 50)', summarise(neighbourhood)) +
+        `  avg ${fmt(edgesSeen / queries)} edges`,
+      latency('recent facts + DEPENDS_ON, 24 h', summarise(recent)) +
+        `  avg ${fmt(factsSeen / queries)} facts`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
