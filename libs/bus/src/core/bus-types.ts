@@ -37,6 +37,18 @@ export interface RawConsumedMessage {
 /** Throw NonRetryableError (or `retryable: false`) for input that cannot become valid: it goes to the DLQ at once. */
 export type RawMessageHandler = (message: RawConsumedMessage) => Promise<void>;
 
+/** Handles a partition's fetched batch at once (all valid envelopes, in order). */
+export type BatchMessageHandler = (messages: readonly ConsumedMessage[]) => Promise<void>;
+
+/**
+ * Batch consumption for throughput (one database transaction per batch instead of per message). Invalid
+ * envelopes are dead-lettered before the batch handler runs; when it throws, the batch is handled again
+ * message by message through `handler` (retries, DLQ), so a poison message costs only itself.
+ */
+export interface BatchSubscribeOptions extends SubscribeOptions {
+  batchHandler: BatchMessageHandler;
+}
+
 export interface RawSubscribeOptions extends Omit<SubscribeOptions, 'handler'> {
   handler: RawMessageHandler;
 }

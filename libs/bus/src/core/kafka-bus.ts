@@ -6,6 +6,8 @@ import { type Admin, Kafka, type Message, Partitioners, type Producer, logLevel 
 import { type BusConfig, type ResolvedBusConfig, resolveBusConfig } from './bus-config';
 import { endSpan, startProducerSpan } from './bus-telemetry';
 import type {
+  BatchMessageHandler,
+  BatchSubscribeOptions,
   BusStats,
   ConsumedMessage,
   MessageHandler,
@@ -145,20 +147,32 @@ export class KafkaBus {
     return this.startSubscription(options, { raw: options.handler });
   }
 
+  /** Like subscribe, handing each fetched partition batch to `batchHandler` at once (see BatchSubscribeOptions). */
+  async subscribeBatch(options: BatchSubscribeOptions): Promise<Subscription> {
+    return this.startSubscription(options, options.handler, options.batchHandler);
+  }
+
   private async startSubscription(
     options: Omit<SubscribeOptions, 'handler'>,
     handler: MessageHandler | { raw: RawMessageHandler },
+    batchHandler?: BatchMessageHandler,
   ): Promise<Subscription> {
     this.assertConnected();
-    const subscription = new KafkaSubscription(options.groupId, options.topics, handler, {
-      consumer: this.createConsumer(options.groupId),
-      config: this.config,
-      stats: this.counters,
-      sendDeadLetter: async ({ topic, key, value, headers }) => {
-        await this.producer.send({ topic, acks: -1, messages: [{ key, value, headers }] });
+    const subscription = new KafkaSubscription(
+      options.groupId,
+      options.topics,
+      handler,
+      {
+        consumer: this.createConsumer(options.groupId),
+        config: this.config,
+        stats: this.counters,
+        sendDeadLetter: async ({ topic, key, value, headers }) => {
+          await this.producer.send({ topic, acks: -1, messages: [{ key, value, headers }] });
+        },
+        onClosed: (closed) => this.subscriptions.delete(closed),
       },
-      onClosed: (closed) => this.subscriptions.delete(closed),
-    });
+      batchHandler,
+    );
     this.subscriptions.add(subscription);
     try {
       await subscription.start({

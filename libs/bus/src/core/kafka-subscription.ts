@@ -1,11 +1,18 @@
 import { extractTraceContext } from '@baton/telemetry';
 import { ContractValidationError, type ParsedEnvelope, dlqTopic, parseEnvelope } from '@baton/contracts';
 import { context as otelContext, trace } from '@opentelemetry/api';
-import type { Consumer, EachMessagePayload } from 'kafkajs';
+import type { Consumer, EachBatchPayload, EachMessagePayload } from 'kafkajs';
 import { backoffDelayMs } from './backoff';
 import type { ResolvedBusConfig } from './bus-config';
 import { endSpan, startConsumerSpan } from './bus-telemetry';
-import type { BusStats, ConsumedMessage, MessageHandler, RawMessageHandler, Subscription } from './bus-types';
+import type {
+  BatchMessageHandler,
+  BusStats,
+  ConsumedMessage,
+  MessageHandler,
+  RawMessageHandler,
+  Subscription,
+} from './bus-types';
 import { buildDeadLetterHeaders, deadLetterReason, peekCorrelationId } from './dead-letter';
 import { isRetryable, toError } from './errors';
 import { decodeHeaders } from './message-headers';
@@ -45,6 +52,8 @@ export class KafkaSubscription implements Subscription {
     /** `{ raw }`: records are handed over undecoded (topics not in Baton's envelope, e.g. CloudEvents). */
     private readonly handler: MessageHandler | { raw: RawMessageHandler },
     private readonly deps: SubscriptionDeps,
+    /** When set, each fetched batch of a partition goes to it at once; a failing batch falls back to `handler` per message. */
+    private readonly batchHandler?: BatchMessageHandler,
   ) {}
 
   async start(options: { fromBeginning: boolean; partitionsConsumedConcurrently: number }): Promise<void> {
@@ -57,7 +66,9 @@ export class KafkaSubscription implements Subscription {
     await consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
-      eachMessage: (payload) => this.onMessage(payload),
+      ...(this.batchHandler === undefined
+        ? { eachMessage: (payload: EachMessagePayload) => this.onMessage(payload) }
+        : { eachBatch: (payload: EachBatchPayload) => this.onBatch(payload) }),
     });
   }
 
@@ -83,6 +94,73 @@ export class KafkaSubscription implements Subscription {
   private drained(): Promise<void> {
     if (this.inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  private async onBatch({ batch, heartbeat }: EachBatchPayload): Promise<void> {
+    if (this.stopping || batch.messages.length === 0) return;
+    const batchHandler = this.batchHandler;
+    if (batchHandler === undefined || 'raw' in this.handler) return;
+    this.inFlight += 1;
+    try {
+      const { topic, partition } = batch;
+      const valid: { payload: EachMessagePayload; consumed: ConsumedMessage }[] = [];
+      for (const message of batch.messages) {
+        this.deps.stats.consumed += 1;
+        const headers = decodeHeaders(message.headers);
+        let parsed: ParsedEnvelope;
+        try {
+          parsed = parseEnvelope(this.logicalTopic(topic), message.value);
+        } catch (error) {
+          if (!(error instanceof ContractValidationError)) throw error;
+          const source = { topic, partition, offset: message.offset, headers };
+          await this.deadLetter(
+            source,
+            message.key,
+            message.value,
+            error,
+            0,
+            peekCorrelationId(message.value),
+          );
+          continue;
+        }
+        valid.push({
+          payload: { topic, partition, message, heartbeat, pause: () => () => undefined },
+          consumed: {
+            envelope: parsed.envelope,
+            contract: parsed.contract,
+            topic: this.logicalTopic(topic),
+            partition,
+            offset: message.offset,
+            key: message.key === null ? null : message.key.toString('utf8'),
+            headers,
+          },
+        });
+      }
+      if (valid.length > 0) {
+        try {
+          await batchHandler(valid.map((entry) => entry.consumed));
+          this.deps.stats.handled += valid.length;
+        } catch (error) {
+          this.deps.config.logger.warn('batch handler failed; handling the batch message by message', {
+            topic,
+            partition,
+            messages: valid.length,
+            error: toError(error).message,
+          });
+          // Per message: retries, DLQ and a commit for each, exactly as without batching.
+          for (const entry of valid) {
+            if (this.stopping) return;
+            this.deps.stats.consumed -= 1;
+            await this.process(entry.payload);
+          }
+        }
+      }
+      const last = batch.messages[batch.messages.length - 1];
+      if (last !== undefined) await this.commit(topic, partition, last.offset);
+    } finally {
+      this.inFlight -= 1;
+      if (this.inFlight === 0) for (const resolve of this.drainWaiters.splice(0)) resolve();
+    }
   }
 
   private async onMessage(payload: EachMessagePayload): Promise<void> {
