@@ -1,9 +1,10 @@
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { KafkaBus, NonRetryableError } from '@baton/bus';
+import { type ConsumedMessage, KafkaBus, NonRetryableError } from '@baton/bus';
 import {
   ContractValidationError,
   TOPICS,
   type Envelope,
+  type FactView,
   type PayloadOf,
   contextFactRecorded,
 } from '@baton/contracts';
@@ -11,7 +12,11 @@ import { FactIngestion } from './fact-ingestion.service';
 
 export const FACTS_GROUP = 'context-graph.facts';
 
-/** Consumes `baton.context.facts`; facts the deployment's model rejects go to the DLQ with the field named. */
+/**
+ * Consumes `baton.context.facts` a fetched batch at a time, so many facts share one graph transaction; facts the
+ * deployment's model rejects make the bus handle that batch message by message, and go to the DLQ with the field
+ * named.
+ */
 @Injectable()
 export class FactsConsumer implements OnApplicationBootstrap {
   constructor(
@@ -21,22 +26,18 @@ export class FactsConsumer implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     // Closed by the bus on shutdown, after in-flight handlers finish.
-    await this.bus.subscribe({
+    await this.bus.subscribeBatch({
       groupId: FACTS_GROUP,
       topics: [TOPICS.contextFacts],
       partitionsConsumedConcurrently: 6,
-      handler: async ({ envelope }) => {
-        if (envelope.type !== contextFactRecorded.type) return;
-        const fact = envelope as Envelope<PayloadOf<typeof contextFactRecorded>>;
+      batchHandler: async (messages) => {
+        const results = await Promise.allSettled(messages.map((message) => this.ingest(message)));
+        const failed = results.find((result) => result.status === 'rejected');
+        if (failed) throw failed.reason;
+      },
+      handler: async (message) => {
         try {
-          await this.ingestion.ingest({
-            id: fact.id,
-            body: fact.payload,
-            occurredAt: fact.occurredAt,
-            source: fact.source,
-            ...(fact.agentId !== undefined ? { agentId: fact.agentId } : {}),
-            ...(fact.workflowId !== undefined ? { workflowId: fact.workflowId } : {}),
-          });
+          await this.ingest(message);
         } catch (error) {
           if (error instanceof ContractValidationError) {
             // Its message names every offending field; retrying cannot make the fact valid.
@@ -45,6 +46,19 @@ export class FactsConsumer implements OnApplicationBootstrap {
           throw error;
         }
       },
+    });
+  }
+
+  private async ingest({ envelope }: ConsumedMessage): Promise<FactView | undefined> {
+    if (envelope.type !== contextFactRecorded.type) return undefined;
+    const fact = envelope as Envelope<PayloadOf<typeof contextFactRecorded>>;
+    return this.ingestion.ingest({
+      id: fact.id,
+      body: fact.payload,
+      occurredAt: fact.occurredAt,
+      source: fact.source,
+      ...(fact.agentId !== undefined ? { agentId: fact.agentId } : {}),
+      ...(fact.workflowId !== undefined ? { workflowId: fact.workflowId } : {}),
     });
   }
 }
