@@ -6,7 +6,7 @@
 //     `baton.context.facts` (publish → consumer → batch → graph) with context-graph running in this process;
 //   - k=2 neighbourhood and recent-facts (entity + DEPENDS_ON, 1 h window) latency p50/p99, service level.
 // BENCH_ENTITIES, BENCH_RELS_PER_ENTITY (5), BENCH_FACTS_PER_ENTITY (5), BENCH_INGEST (20000, store),
-// BENCH_INGEST_KAFKA (2000, end to end: bounded, the consumer path is far slower), BENCH_QUERIES (500);
+// BENCH_INGEST_KAFKA (20000, end to end), BENCH_QUERIES (500);
 // BENCH_KEEP=1 leaves the generated graph (namespace printed) instead of deleting it.
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
@@ -144,7 +144,7 @@ async function main(): Promise<void> {
   const relsPer = intFromEnv('BENCH_RELS_PER_ENTITY', 5);
   const factsPer = intFromEnv('BENCH_FACTS_PER_ENTITY', 5);
   const ingestCount = intFromEnv('BENCH_INGEST', 20_000);
-  const kafkaCount = intFromEnv('BENCH_INGEST_KAFKA', 2_000);
+  const kafkaCount = intFromEnv('BENCH_INGEST_KAFKA', 20_000);
   const queries = intFromEnv('BENCH_QUERIES', 500);
   const keep = process.env['BENCH_KEEP'] === '1';
 
