@@ -47,6 +47,8 @@ type Json = { [key: string]: JsonValue };
 
 export class TestAgents {
   readonly assigned: Assigned[] = [];
+  /** Envelope ids of the task.assigned messages received, in order (redeliveries included). */
+  readonly assignedIds: string[] = [];
   readonly cancelled: CancelRequested[] = [];
   private bus: KafkaBus;
   private subscription: Subscription | undefined;
@@ -97,6 +99,7 @@ export class TestAgents {
   private onAssigned(envelope: Envelope<Assigned>): void {
     const task = envelope.payload;
     this.assigned.push(task);
+    this.assignedIds.push(envelope.id);
     if (task.agentId !== undefined && (this.silenced.has(task.agentId) || !this.agents.some((a) => a.agentId === task.agentId))) return;
     this.inFlight.set(task.agentId ?? '', (this.inFlight.get(task.agentId ?? '') ?? 0) + 1);
     const input = (task.input ?? {}) as Json;

@@ -27,6 +27,7 @@ import { WorkflowsModule } from './workflows/workflows.module';
         clientId: 'router',
         groupId: 'router',
         topicPrefix: config.topicPrefix,
+        sessionTimeoutMs: config.kafkaSessionTimeoutMs,
         topics: [
           TOPICS.workflowRequests,
           TOPICS.workflowEvents,

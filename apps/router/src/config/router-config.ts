@@ -29,6 +29,8 @@ const routerEnvironmentSchema = z.object({
   /** An agent without a heartbeat for this long is dead: its open tasks move to other agents. */
   ROUTER_AGENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
   /** How long a step waits for an eligible agent unless its definition says otherwise. */
+  /** How long a router that died without leaving keeps its partitions; Kafka's minimum is 6000. */
+  ROUTER_KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
   ROUTER_AGENT_WAIT_TIMEOUT_MS: z.coerce.number().int().positive().max(86_400_000).default(300_000),
 });
 
@@ -49,6 +51,7 @@ export interface RouterConfig {
   policyFile: string | undefined;
   agentTimeoutMs: number;
   agentWaitTimeoutMs: number;
+  kafkaSessionTimeoutMs: number;
 }
 
 /** Validated once at start-up; a bad variable stops the process with its name. */
@@ -75,6 +78,7 @@ export function loadRouterConfig(env: NodeJS.ProcessEnv = process.env): RouterCo
     policyFile: e.ROUTER_POLICY_FILE,
     agentTimeoutMs: e.ROUTER_AGENT_TIMEOUT_MS,
     agentWaitTimeoutMs: e.ROUTER_AGENT_WAIT_TIMEOUT_MS,
+    kafkaSessionTimeoutMs: e.ROUTER_KAFKA_SESSION_TIMEOUT_MS,
   };
 }
 

@@ -62,6 +62,8 @@ type CancelReason = PayloadOf<typeof taskCancelRequested>['reason'];
 @Injectable()
 export class WorkflowsService {
   private readonly logger = new Logger(WorkflowsService.name);
+  /** Heartbeats are only trusted once this process had time to read them. */
+  private readonly startedAt = Date.now();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -432,6 +434,9 @@ export class WorkflowsService {
 
   /** Open attempts held by agents that stopped heartbeating move to other agents (same task id). */
   async reassignFromDeadAgents(limit = 200): Promise<number> {
+    // Right after a (re)start the registry still holds the heartbeats read by the previous
+    // process; judging liveness before fresh ones arrive would reassign healthy agents' work.
+    if (Date.now() - this.startedAt < this.config.agentTimeoutMs) return 0;
     const dead = await this.registry.deadAgentIds(this.dataSource.manager);
     if (dead.length === 0) return 0;
     const rows: Array<{ workflow_id: string; step_id: string }> = await this.dataSource.query(
@@ -535,7 +540,8 @@ export class WorkflowsService {
     taskId: string,
   ): Promise<WorkflowStepEntity | undefined> {
     const step = await manager.findOneBy(WorkflowStepEntity, { workflowId, stepId });
-    if (!step || step.taskId !== taskId || step.status !== 'dispatched') {
+    // A result for the open task id counts even if the task was parked for reassignment meanwhile.
+    if (!step || step.taskId !== taskId || (step.status !== 'dispatched' && step.status !== 'waiting_for_agent')) {
       this.logger.warn({ msg: 'stale task result ignored', workflowId, stepId, taskId });
       return undefined;
     }
