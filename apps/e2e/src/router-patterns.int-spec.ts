@@ -384,6 +384,27 @@ describe('router patterns, end to end', () => {
     }
   });
 
+  it('runs a 500-step workflow to the end (no step or history limit)', async () => {
+    // Constant-size outputs: the echo agent nests its input, which would make step n's output O(n).
+    const steps = Array.from({ length: 500 }, (_, i) => ({
+      id: `s${i}`,
+      capability: i === 499 ? 'echo' : 'opinion',
+      params: { verdict: `v${i}` },
+      ...(i === 499 ? { input: '$.steps.s0.verdict' } : {}),
+    }));
+    const id = await run({ name: 'long-chain', pattern: 'sequential', steps }, 'start');
+    const view = await expectEventually(
+      async () => {
+        const current = await workflowOf(id);
+        expect(current.status).toBe('completed');
+        return current;
+      },
+      { timeoutMs: 120_000, intervalMs: 500 },
+    );
+    expect(view.steps).toHaveLength(500);
+    expect(view.output).toMatchObject({ stepId: 's499', input: { input: 'v0' } });
+  }, 150_000);
+
   it('never dispatched a step attempt twice', () => {
     const keys = agents.assigned.map((task) => `${task.workflowId}/${task.stepId}/${task.attempt}`);
     expect(keys.length).toBeGreaterThan(20);
