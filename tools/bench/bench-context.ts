@@ -4,9 +4,10 @@
 //   - generation time (server-side UNWIND batches);
 //   - facts/s ingested through the store's batch write (the path the consumers use), and end to end from
 //     `baton.context.facts` (publish → consumer → batch → graph) with context-graph running in this process;
-//   - k=2 neighbourhood and recent-facts (entity + DEPENDS_ON, 1 h window) latency p50/p99, service level.
+//   - k=2 neighbourhood and recent-facts (entity + DEPENDS_ON, 24 h window) latency p50/p99, service level;
+//   - push latency: a fact on what an in-flight task's entity DEPENDS_ON, published → context.updated consumed.
 // BENCH_ENTITIES, BENCH_RELS_PER_ENTITY (5), BENCH_FACTS_PER_ENTITY (5), BENCH_INGEST (20000, store),
-// BENCH_INGEST_KAFKA (20000, end to end), BENCH_QUERIES (500);
+// BENCH_INGEST_KAFKA (20000, end to end), BENCH_QUERIES (500), BENCH_PUSH (50 push latency samples);
 // BENCH_KEEP=1 leaves the generated graph (namespace printed) instead of deleting it.
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
@@ -15,7 +16,13 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import neo4j, { type Driver } from 'neo4j-driver';
 import { KafkaBus } from '@baton/bus';
-import { TOPICS, contextFactRecorded, createEnvelope, serializeEnvelope } from '@baton/contracts';
+import {
+  TOPICS,
+  contextFactRecorded,
+  createEnvelope,
+  serializeEnvelope,
+  stepDispatched,
+} from '@baton/contracts';
 import { AppModule } from '../../apps/context-graph/src/app.module';
 import type { FactInput } from '../../apps/context-graph/src/facts/fact-record';
 import { FactStore } from '../../apps/context-graph/src/facts/fact-store';
@@ -212,6 +219,68 @@ async function main(): Promise<void> {
     }
     const kafkaRate = kafkaCount / ((performance.now() - kafkaStart) / 1_000);
 
+    // Push: a task in flight about s<i> (via the router's step.dispatched); a fact about what s<i> DEPENDS_ON is
+    // published; time until the task's context.updated is consumed.
+    const pushSamples = intFromEnv('BENCH_PUSH', 50);
+    const pending = new Map<string, (at: number) => void>();
+    await bus.subscribe({
+      groupId: `bench-updates-${randomUUID()}`,
+      topics: [TOPICS.contextUpdates],
+      fromBeginning: false,
+      handler: async ({ envelope }) => {
+        const payload = envelope.payload as { taskId: string };
+        pending.get(payload.taskId)?.(performance.now());
+      },
+    });
+    const push: number[] = [];
+    for (let i = 0; i < pushSamples; i += 1) {
+      const workflowId = randomUUID();
+      const taskId = randomUUID();
+      const about = { kind: 'Service', id: `s${(i * 7) % entities}` };
+      await bus.publish(
+        stepDispatched,
+        createEnvelope(
+          stepDispatched,
+          {
+            workflowId,
+            stepId: 'diagnose',
+            taskId,
+            attempt: 1,
+            capability: 'diagnosis',
+            input: { entities: [about] },
+          },
+          { source: 'bench', correlationId: workflowId, workflowId },
+        ),
+      );
+      for (;;) {
+        const known = await driver.executeQuery('MATCH (t:Task {uid: $uid}) RETURN count(t) AS n', {
+          uid: `${ns}|task|${taskId}`,
+        });
+        if (Number(known.records[0]?.get('n')) > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const dependency = await driver.executeQuery(
+        "MATCH (:Entity {uid: $uid})-[r:REL {type: 'DEPENDS_ON'}]->(d:Entity) RETURN d.id AS id LIMIT 1",
+        { uid: `${ns}|Service|${about.id}` },
+      );
+      const target = {
+        kind: 'Service',
+        id: (dependency.records[0]?.get('id') as string | undefined) ?? about.id,
+      };
+      const arrived = new Promise<number>((resolve) => pending.set(taskId, resolve));
+      const sentAt = performance.now();
+      await bus.publish(
+        contextFactRecorded,
+        createEnvelope(
+          contextFactRecorded,
+          { about: target, attribute: 'connection-pool.size', value: i, confidence: 0.9, scopes: [] },
+          { source: 'bench', correlationId: 'bench' },
+        ),
+      );
+      push.push((await arrived) - sentAt);
+      pending.delete(taskId);
+    }
+
     // Query latency at the service (Cypher + driver), random entities, caller without customer-data.
     const service = app.get(ContextQueries);
     const reader = { caller: 'bench', scopes: [] as string[] };
@@ -241,6 +310,7 @@ async function main(): Promise<void> {
         `  avg ${fmt(edgesSeen / queries)} edges`,
       latency('recent facts + DEPENDS_ON, 24 h', summarise(recent)) +
         `  avg ${fmt(factsSeen / queries)} facts`,
+      latency('push: fact published → update', summarise(push)) + '  (task on a dependant of the entity)',
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
