@@ -1,0 +1,215 @@
+// `npm run bench:router`: orchestration overhead of the router per pattern, with
+// no-op agents answering at once (an in-process agent pool heartbeating
+// BENCH_AGENTS agents), next to the bare kafkajs round trip measured in the same
+// run. Prints figures, asserts nothing.
+//   BENCH_WORKFLOWS (20) workflows of each pattern one at a time: per-step overhead
+//     = workflow duration / steps on its critical path (sequential 3, parallel 4
+//     branches + merge = 2, hierarchical plan + 2 subtasks + review = 3);
+//   BENCH_CONCURRENT (50) workflows of each pattern at once: steps/s.
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { KafkaBus } from '@baton/bus';
+import {
+  TASK_ASSIGNED,
+  TOPICS,
+  WORKFLOW_COMPLETED,
+  WORKFLOW_FAILED,
+  agentHeartbeat,
+  createEnvelope,
+  taskCompleted,
+  workflowDefinitionSchema,
+  workflowRequested,
+  type Envelope,
+  type JsonValue,
+  type PayloadOf,
+  type WorkflowDefinition,
+  type taskAssigned,
+} from '@baton/contracts';
+import { spawnApp, type SpawnedApp } from '@baton/testing';
+import { up } from '../infra/infra';
+import { measureBareKafkaRoundTrip, summarise, type LatencySummary } from './bare-kafka-round-trip';
+
+const ROOT = join(__dirname, '..', '..');
+
+function intFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${raw}`);
+  return value;
+}
+
+const fmt = (value: number): string => value.toFixed(2);
+
+interface Pattern {
+  definition: WorkflowDefinition;
+  /** Steps on the critical path, for per-step overhead. */
+  criticalPath: number;
+  /** Steps executed in total, for throughput. */
+  totalSteps: number;
+}
+
+const PATTERNS: Record<string, Pattern> = {
+  sequential: {
+    definition: workflowDefinitionSchema.parse({
+      name: 'bench-sequential',
+      pattern: 'sequential',
+      steps: [0, 1, 2].map((i) => ({ id: `s${i}`, capability: 'noop' })),
+    }),
+    criticalPath: 3,
+    totalSteps: 3,
+  },
+  parallel: {
+    definition: workflowDefinitionSchema.parse({
+      name: 'bench-parallel',
+      pattern: 'parallel',
+      steps: [{ id: 'p', branches: [0, 1, 2, 3].map((i) => ({ id: `b${i}`, capability: 'noop' })), merge: { strategy: 'agent', capability: 'noop' } }],
+    }),
+    criticalPath: 2,
+    totalSteps: 5,
+  },
+  hierarchical: {
+    definition: workflowDefinitionSchema.parse({
+      name: 'bench-hierarchical',
+      pattern: 'hierarchical',
+      steps: [{ id: 'h', supervisor: { capability: 'supervise' } }],
+    }),
+    criticalPath: 3,
+    totalSteps: 4,
+  },
+};
+
+type Assigned = PayloadOf<typeof taskAssigned>;
+
+/** No-op agents: answer every task at once; the supervisor plans two subtasks and accepts the first review. */
+async function startAgents(bus: KafkaBus, count: number): Promise<() => void> {
+  const startedAt = new Date().toISOString();
+  const beat = async (): Promise<void> => {
+    for (let i = 0; i < count; i += 1) {
+      const agentId = `bench-agent-${i}`;
+      await bus.publish(
+        agentHeartbeat,
+        createEnvelope(
+          agentHeartbeat,
+          { agentId, instanceId: 'bench', team: `team-${i % 10}`, capabilities: ['noop', 'supervise'], scopes: [], models: ['none'], maxConcurrency: 1000, inFlight: 0, startedAt },
+          { source: 'bench', correlationId: `heartbeat:${agentId}`, agentId },
+        ),
+      );
+    }
+  };
+  await beat();
+  const timer = setInterval(() => void beat().catch(() => undefined), 2_000);
+  await bus.subscribe({
+    groupId: 'bench-agents',
+    topics: [TOPICS.tasksAssigned],
+    partitionsConsumedConcurrently: 8,
+    fromBeginning: false,
+    handler: async ({ envelope }) => {
+      if (envelope.type !== TASK_ASSIGNED) return;
+      const task = (envelope as Envelope<Assigned>).payload;
+      const input = task.input as Record<string, JsonValue>;
+      let output: JsonValue = { ok: true };
+      if (task.capability === 'supervise') {
+        output =
+          input['phase'] === 'plan'
+            ? { subtasks: [{ id: 'x', capability: 'noop' }, { id: 'y', capability: 'noop' }] }
+            : { decision: 'accept', answer: { ok: true } };
+      }
+      await bus.publish(
+        taskCompleted,
+        createEnvelope(
+          taskCompleted,
+          { taskId: task.taskId, workflowId: task.workflowId, stepId: task.stepId, attempt: task.attempt, agentId: task.agentId ?? 'bench', output, confidence: 1, usage: { model: 'none', inputTokens: 0, outputTokens: 0, costUsd: 0 } },
+          { source: 'bench', correlationId: envelope.correlationId, causationId: envelope.id, id: task.taskId, workflowId: task.workflowId },
+        ),
+      );
+    },
+  });
+  return () => clearInterval(timer);
+}
+
+async function main(): Promise<void> {
+  const workflows = intFromEnv('BENCH_WORKFLOWS', 20);
+  const concurrent = intFromEnv('BENCH_CONCURRENT', 50);
+  const agentCount = intFromEnv('BENCH_AGENTS', 10);
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+  const { endpoints } = await up((message) => log(`  ${message}`));
+  const prefix = `benchr-${randomUUID().slice(0, 8)}.`;
+  log(`bench:router on ${endpoints.mode} infrastructure, topic prefix ${prefix}`);
+  const bare = await measureBareKafkaRoundTrip({ brokers: endpoints.kafka.brokers, roundTrips: 1_000, warmup: 100, throughputMessages: 0 });
+
+  let router: SpawnedApp | undefined;
+  let stopBeats: () => void = () => undefined;
+  const bus = new KafkaBus({ brokers: endpoints.kafka.brokers, clientId: 'bench-router', topicPrefix: prefix });
+  try {
+    router = await spawnApp({
+      name: 'router',
+      entry: 'apps/router/src/main.ts',
+      logDir: join(ROOT, '.baton', 'bench-logs'),
+      env: {
+        KAFKA_BROKERS: endpoints.kafka.brokers.join(','),
+        BATON_TOPIC_PREFIX: prefix,
+        DATABASE_URL: endpoints.postgres.url,
+        ROUTER_DB_SCHEMA: `benchr_${prefix.slice(7, 15)}`,
+        BATON_API_KEYS: 'bench-key-0123456789abcdef',
+        BATON_LOG_LEVEL: 'warn',
+      },
+    });
+    await bus.connect();
+    stopBeats = await startAgents(bus, agentCount);
+    const waiting = new Map<string, (failed: boolean) => void>();
+    await bus.subscribe({
+      groupId: 'bench-observer',
+      topics: [TOPICS.workflowEvents],
+      fromBeginning: false,
+      handler: async ({ envelope }) => {
+        if (envelope.type !== WORKFLOW_COMPLETED && envelope.type !== WORKFLOW_FAILED) return;
+        waiting.get(envelope.workflowId ?? '')?.(envelope.type === WORKFLOW_FAILED);
+      },
+    });
+    const run = async (pattern: Pattern): Promise<{ ms: number; failed: boolean }> => {
+      const workflowId = randomUUID();
+      const finished = new Promise<boolean>((resolve) => waiting.set(workflowId, resolve));
+      const start = performance.now();
+      await bus.publish(
+        workflowRequested,
+        createEnvelope(workflowRequested, { workflowId, definition: pattern.definition, input: { n: 1 }, requestedBy: 'bench' }, { source: 'bench', correlationId: workflowId }),
+      );
+      const failed = await finished;
+      waiting.delete(workflowId);
+      return { ms: performance.now() - start, failed };
+    };
+
+    log('warm-up ...');
+    for (const pattern of Object.values(PATTERNS)) for (let i = 0; i < 3; i += 1) await run(pattern);
+
+    const rows: [string, string][] = [['bare kafkajs round trip p50 / p99', `${fmt(bare.roundTrip.p50Ms)} / ${fmt(bare.roundTrip.p99Ms)} ms`]];
+    for (const [name, pattern] of Object.entries(PATTERNS)) {
+      log(`${name}: ${workflows} one at a time, then ${concurrent} at once ...`);
+      const perStep: number[] = [];
+      for (let i = 0; i < workflows; i += 1) perStep.push((await run(pattern)).ms / pattern.criticalPath);
+      const summary: LatencySummary = summarise(perStep);
+      const started = performance.now();
+      const results = await Promise.all(Array.from({ length: concurrent }, () => run(pattern)));
+      const seconds = (performance.now() - started) / 1000;
+      rows.push(
+        [`${name} per-step overhead p50 / p99`, `${fmt(summary.p50Ms)} / ${fmt(summary.p99Ms)} ms = ${fmt(summary.p50Ms / bare.roundTrip.p50Ms)}x / ${fmt(summary.p99Ms / bare.roundTrip.p99Ms)}x bare`],
+        [`${name} ${concurrent} at once`, `${fmt((concurrent * pattern.totalSteps) / seconds)} steps/s, ${fmt(seconds)} s, ${results.filter((r) => r.failed).length} failed`],
+      );
+    }
+    const width = Math.max(...rows.map(([label]) => label.length));
+    process.stdout.write('\nbench:router (per step = workflow duration / critical-path steps, request to workflow.completed)\n');
+    for (const [label, value] of rows) process.stdout.write(`  ${label.padEnd(width)}  ${value}\n`);
+  } finally {
+    stopBeats();
+    await bus.disconnect().catch(() => undefined);
+    await router?.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench:router failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.exit(1);
+});
