@@ -106,8 +106,30 @@ export class KafkaBus {
     const missing = planned.filter((topic) => !existing.has(topic.topic));
     if (missing.length === 0) return;
     // Resolves false when a concurrent caller created them first, which is just as good.
-    await this.admin.createTopics({ topics: missing, waitForLeaders: true });
+    await this.admin.createTopics({ topics: missing, waitForLeaders: false });
+    await this.waitForLeaders(missing.map((topic) => topic.topic));
     this.config.logger.info('topics created', { topics: missing.map((topic) => topic.topic) });
+  }
+
+  /**
+   * kafkajs' own `waitForLeaders` gives up on the first "does not host this
+   * topic-partition" a busy broker answers right after creation; this keeps
+   * asking until every partition has a leader or the deadline passes.
+   */
+  private async waitForLeaders(topics: readonly string[], timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let lastError: unknown;
+    while (Date.now() < deadline) {
+      try {
+        const { topics: metadata } = await this.admin.fetchTopicMetadata({ topics: [...topics] });
+        const led = metadata.every((topic) => topic.partitions.length > 0 && topic.partitions.every((p) => p.leader >= 0));
+        if (led && metadata.length === topics.length) return;
+      } catch (error) {
+        lastError = error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`topics ${topics.join(', ')} have no leaders after ${timeoutMs} ms: ${String(lastError ?? 'no leader')}`);
   }
 
   async publish<P>(contract: MessageContract<P>, envelope: Envelope<P>): Promise<void> {

@@ -27,7 +27,15 @@ describe('resolved infrastructure', () => {
     const consumer = kafka.consumer({ groupId: uniqueName('g-') });
     await admin.connect();
     try {
-      await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+      await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: false });
+      // A busy broker may briefly deny hosting a partition it just created; ask until all have leaders.
+      await expectEventually(
+        async () => {
+          const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+          expect(topics[0]?.partitions.filter((partition) => partition.leader >= 0)).toHaveLength(3);
+        },
+        { timeoutMs: 30_000 },
+      );
       await producer.connect();
       await producer.send({ topic, messages: [{ key: 'k1', value: 'hello' }, { key: 'k2', value: 'world' }] });
       const received: string[] = [];
