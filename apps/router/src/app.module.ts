@@ -28,6 +28,7 @@ import { WorkflowsModule } from './workflows/workflows.module';
         groupId: 'router',
         topicPrefix: config.topicPrefix,
         sessionTimeoutMs: config.kafkaSessionTimeoutMs,
+        partitionsConsumedConcurrently: config.consumerConcurrency,
         topics: [
           TOPICS.workflowRequests,
           TOPICS.workflowEvents,

@@ -31,6 +31,8 @@ const routerEnvironmentSchema = z.object({
   /** How long a step waits for an eligible agent unless its definition says otherwise. */
   /** How long a router that died without leaving keeps its partitions; Kafka's minimum is 6000. */
   ROUTER_KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
+  /** Partitions handled at once; per-workflow order holds because workflow topics are keyed by workflow id. */
+  ROUTER_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   ROUTER_AGENT_WAIT_TIMEOUT_MS: z.coerce.number().int().positive().max(86_400_000).default(300_000),
 });
 
@@ -52,6 +54,7 @@ export interface RouterConfig {
   agentTimeoutMs: number;
   agentWaitTimeoutMs: number;
   kafkaSessionTimeoutMs: number;
+  consumerConcurrency: number;
 }
 
 /** Validated once at start-up; a bad variable stops the process with its name. */
@@ -79,6 +82,7 @@ export function loadRouterConfig(env: NodeJS.ProcessEnv = process.env): RouterCo
     agentTimeoutMs: e.ROUTER_AGENT_TIMEOUT_MS,
     agentWaitTimeoutMs: e.ROUTER_AGENT_WAIT_TIMEOUT_MS,
     kafkaSessionTimeoutMs: e.ROUTER_KAFKA_SESSION_TIMEOUT_MS,
+    consumerConcurrency: e.ROUTER_CONSUMER_CONCURRENCY,
   };
 }
 

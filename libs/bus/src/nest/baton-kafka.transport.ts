@@ -54,6 +54,9 @@ export class BatonKafkaTransport extends Server implements CustomTransportStrate
       groupId: this.options.groupId,
       topics,
       handler: (message) => this.dispatch(routes, message),
+      ...(this.options.partitionsConsumedConcurrently !== undefined
+        ? { partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently }
+        : {}),
     });
     this.log.log(`consuming ${topics.join(', ')} as group ${this.options.groupId}`);
   }

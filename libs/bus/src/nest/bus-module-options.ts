@@ -6,6 +6,11 @@ export interface BusModuleOptions extends BusConfig {
   groupId: string;
   /** Logical topics created (with their DLQs) at bootstrap. */
   topics?: readonly string[];
+  /**
+   * Partitions the transport handles at once (order within a partition is kept).
+   * Default 1; raise it only for handlers that are safe to run concurrently.
+   */
+  partitionsConsumedConcurrently?: number;
 }
 
 export interface BusModuleAsyncOptions {
