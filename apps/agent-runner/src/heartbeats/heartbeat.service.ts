@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { KafkaBus } from '@baton/bus';
 import { agentHeartbeat, createEnvelope } from '@baton/contracts';
 import { LlmGateway } from '@baton/llm-gateway';
@@ -8,7 +8,7 @@ import { TasksService } from '../tasks/tasks.service';
 
 /** Announces every hosted agent and its live load, so the router can route to it. */
 @Injectable()
-export class HeartbeatService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class HeartbeatService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(HeartbeatService.name);
   private readonly startedAt = new Date().toISOString();
   private timer: NodeJS.Timeout | undefined;
@@ -28,7 +28,8 @@ export class HeartbeatService implements OnApplicationBootstrap, OnApplicationSh
     this.timer.unref();
   }
 
-  onApplicationShutdown(): void {
+  /** Before the transport closes the bus, so no beat is attempted on a disconnected bus. */
+  beforeApplicationShutdown(): void {
     if (this.timer) clearInterval(this.timer);
   }
 
