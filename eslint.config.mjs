@@ -32,6 +32,7 @@ export default [
             { sourceTag: 'scope:bus', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:telemetry'] },
             { sourceTag: 'scope:llm-gateway', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:telemetry'] },
             { sourceTag: 'scope:policy', onlyDependOnLibsWithTags: ['scope:contracts'] },
+            { sourceTag: 'scope:http', onlyDependOnLibsWithTags: ['scope:contracts'] },
             {
               sourceTag: 'scope:persistence',
               onlyDependOnLibsWithTags: ['scope:contracts', 'scope:telemetry', 'scope:bus'],
@@ -54,6 +55,7 @@ export default [
                 'scope:testing',
                 'scope:llm-gateway',
                 'scope:policy',
+                'scope:http',
               ],
             },
           ],

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { BusModule } from '@baton/bus';
 import { TOPICS } from '@baton/contracts';
+import { ApiKeyGuard, HTTP_API_KEYS, HttpErrorFilter, type ApiKeySettings } from '@baton/http';
 import { ConfigModule } from './config/config.module';
 import { CONTEXT_GRAPH_CONFIG, type ContextGraphConfig } from './config/context-graph-config';
 import { FactIngestion } from './facts/fact-ingestion.service';
@@ -11,9 +12,7 @@ import { SystemEventsConsumer } from './facts/system-events.consumer';
 import { GraphModel } from './graph/graph-model';
 import { GraphDatabase } from './graph/neo4j';
 import { HealthController } from './health/health.controller';
-import { ApiKeyGuard } from './http/api-key.guard';
 import { ContextController } from './http/context.controller';
-import { HttpErrorFilter } from './http/http-error.filter';
 import { PushService } from './push/push.service';
 import { TasksConsumer } from './push/tasks.consumer';
 import { AccessLog } from './queries/access-log';
@@ -53,6 +52,14 @@ import { QueriesConsumer } from './queries/queries.consumer';
     SystemEventsConsumer,
     QueriesConsumer,
     TasksConsumer,
+    {
+      provide: HTTP_API_KEYS,
+      inject: [CONTEXT_GRAPH_CONFIG],
+      useFactory: (config: ContextGraphConfig): ApiKeySettings => ({
+        keys: config.apiKeys,
+        scopes: config.apiKeyScopes,
+      }),
+    },
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_FILTER, useClass: HttpErrorFilter },
   ],

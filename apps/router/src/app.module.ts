@@ -2,12 +2,11 @@ import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { BusModule, KafkaBus } from '@baton/bus';
 import { TOPICS } from '@baton/contracts';
+import { ApiKeyGuard, HTTP_API_KEYS, HttpErrorFilter, type ApiKeySettings } from '@baton/http';
 import { OUTBOX_PUBLISHER, PersistenceModule } from '@baton/persistence';
 import { ROUTER_CONFIG, type RouterConfig } from './config/router-config';
 import { ConfigModule } from './config/config.module';
 import { HealthController } from './health/health.controller';
-import { ApiKeyGuard } from './http/api-key.guard';
-import { HttpErrorFilter } from './http/http-error.filter';
 import { CreateWorkflows1732440000000 } from './persistence/migrations/1732440000000-create-workflows';
 import { Patterns1732500000000 } from './persistence/migrations/1732500000000-patterns';
 import { Agents1732600000000 } from './persistence/migrations/1732600000000-agents';
@@ -53,6 +52,11 @@ import { WorkflowsModule } from './workflows/workflows.module';
   providers: [
     // The outbox relay publishes through the bus.
     { provide: OUTBOX_PUBLISHER, useExisting: KafkaBus },
+    {
+      provide: HTTP_API_KEYS,
+      inject: [ROUTER_CONFIG],
+      useFactory: (config: RouterConfig): ApiKeySettings => ({ keys: config.apiKeys }),
+    },
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_FILTER, useClass: HttpErrorFilter },
   ],

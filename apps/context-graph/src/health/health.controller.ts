@@ -2,7 +2,7 @@ import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { KafkaBus } from '@baton/bus';
 import { GraphDatabase } from '../graph/neo4j';
-import { PublicRoute } from '../http/api-key.guard';
+import { PublicRoute } from '@baton/http';
 
 @ApiTags('health')
 @Controller('health')

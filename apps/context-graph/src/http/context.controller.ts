@@ -27,7 +27,7 @@ import { FactIngestion } from '../facts/fact-ingestion.service';
 import { GraphModel } from '../graph/graph-model';
 import { AccessLog, type WorkflowExport } from '../queries/access-log';
 import { ContextQueries, type QueryResult, type Reader } from '../queries/context-queries.service';
-import { callerOf, scopesOf } from './api-key.guard';
+import { callerOf, httpErrorSchema, scopesOf } from '@baton/http';
 import {
   parseEntityPath,
   parseFactsQuery,
@@ -35,7 +35,7 @@ import {
   parseRecordFact,
   recordFactRequestSchema,
 } from './context-requests';
-import { NotFoundError, httpErrorSchema } from './http-error.filter';
+import { NotFoundError } from './not-found.error';
 
 const errorResponse = { schema: toOpenApiSchema(httpErrorSchema) };
 const WORKFLOW_HEADER = 'x-baton-workflow-id';

@@ -2,7 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { z } from 'zod';
 import { toOpenApiSchema } from '@baton/contracts';
-import { httpErrorSchema } from '../http/http-error.filter';
+import { httpErrorSchema } from '@baton/http';
 import { AgentRegistry, type AgentView } from './agent-registry.service';
 
 const agentViewSchema = z.object({

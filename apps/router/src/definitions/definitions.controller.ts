@@ -14,7 +14,7 @@ import {
 } from '@nestjs/swagger';
 import { z } from 'zod';
 import { toOpenApiSchema, workflowDefinitionSchema } from '@baton/contracts';
-import { httpErrorSchema } from '../http/http-error.filter';
+import { httpErrorSchema } from '@baton/http';
 import { parseDefinition } from './definition-parsing';
 import { definitionViewSchema, toDefinitionView, type DefinitionView } from './definition.view';
 import { DefinitionsService } from './definitions.service';

@@ -1,6 +1,7 @@
-/** Domain errors of the router; the HTTP filter and the bus map them by `code`. */
+/** Domain errors of the router; @baton/http maps them by `httpStatus`/`code`, the bus by `retryable`. */
 export class WorkflowNotFoundError extends Error {
   readonly code = 'workflow_not_found';
+  readonly httpStatus = 404;
   readonly retryable = false;
   constructor(readonly workflowId: string) {
     super(`workflow ${workflowId} not found`);
@@ -9,6 +10,7 @@ export class WorkflowNotFoundError extends Error {
 
 export class DefinitionNotFoundError extends Error {
   readonly code = 'definition_not_found';
+  readonly httpStatus = 404;
   readonly retryable = false;
   constructor(readonly definitionName: string) {
     super(`workflow definition "${definitionName}" is not registered`);
@@ -17,6 +19,7 @@ export class DefinitionNotFoundError extends Error {
 
 export class WorkflowNotRunningError extends Error {
   readonly code = 'workflow_not_running';
+  readonly httpStatus = 409;
   readonly retryable = false;
   constructor(
     readonly workflowId: string,

@@ -16,8 +16,7 @@ import {
 } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { toOpenApiSchema } from '@baton/contracts';
-import { callerOf } from '../http/api-key.guard';
-import { httpErrorSchema } from '../http/http-error.filter';
+import { callerOf, httpErrorSchema } from '@baton/http';
 import { ContractValidationError, describeIssues } from '@baton/contracts';
 import { DefinitionsService } from '../definitions/definitions.service';
 import { StartWorkflowRequest, cancelWorkflowRequestSchema, startWorkflowRequestSchema } from './start-workflow.request';

@@ -1,0 +1,6 @@
+export default {
+  displayName: 'http',
+  preset: '../../tools/jest/jest.preset.js',
+  rootDir: '.',
+  testMatch: ['<rootDir>/src/**/*.spec.ts'],
+};
