@@ -112,6 +112,14 @@ to \`<topic>.dlq\` (channel \`${DEAD_LETTER_CHANNEL}\`) with \`baton-dlq-*\` hea
 **System events.** \`${TOPICS.systemEvents}\` is written by systems Baton does not own and speaks CloudEvents 1.0
 over the Kafka protocol binding (binary or structured mode) instead of the envelope.
 
+**Request/reply.** A request (\`context.query.requested\`, \`human.question.asked\`) carries the Kafka headers
+\`baton-reply-to\` (the requester's private reply topic) and \`baton-request-id\`. The answerer sends its reply
+envelope to that topic with the same \`baton-request-id\` header; replies are validated by (type, version), whatever
+channel their contract lists as home. A human answer (\`human.question.answered\`) is such a reply: the asking agent
+reads it only from its reply topic, so an inbox answers without knowing who asked, and may publish the same
+envelope on \`${TOPICS.approvalsDecisions}\` as the record. A reply after the request's deadline (\`expiresAt\`)
+reaches nobody.
+
 **External agents.** An agent written in any language joins by speaking three topics, nothing else:
 (1) publish \`agent.heartbeat\` on \`${TOPICS.agentHeartbeats}\` (key: its agent id) every few seconds with its
 capabilities, scopes, maxConcurrency and live inFlight, so the router's registry can assign to it; (2) consume

@@ -1,6 +1,8 @@
 import { agentHeartbeat } from './agent/agent-heartbeat.message';
 import { agentToolCalled } from './agent/agent-tool-call.message';
 import { actionProposed } from './agent/action-proposed.message';
+import { humanQuestionAnswered } from './approvals/human-question-answered.message';
+import { humanQuestionAsked } from './approvals/human-question-asked.message';
 import { usageRecorded } from './usage/usage-recorded.message';
 import type { MessageContract } from './message-contract';
 import { contextFactRecorded, contextQueryAnswered, contextQueryRequested, contextUpdated } from './context/context-messages';
@@ -50,6 +52,8 @@ export const MESSAGE_CONTRACTS: readonly MessageContract[] = [
   workflowRequestedByName,
   stepWaitingForAgent,
   stepReassigned,
+  humanQuestionAsked,
+  humanQuestionAnswered,
 ] as readonly MessageContract[];
 
 const byTypeVersion = new Map<string, MessageContract>();

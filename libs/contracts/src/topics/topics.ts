@@ -141,17 +141,17 @@ export const TOPIC_CATALOGUE: Readonly<Record<TopicName, TopicSpec>> = {
   ),
   [TOPICS.approvalsRequests]: spec(
     TOPICS.approvalsRequests,
-    'Actions that need a human decision.',
-    'action id',
-    ['coordinator'],
+    'What needs a human: actions to decide, and agent questions (human.question.asked, request/reply: the answer goes to the asker reply topic).',
+    'action id / question id',
+    ['coordinator', 'agent-runner (ask_human)'],
     ['approvals'],
   ),
   [TOPICS.approvalsDecisions]: spec(
     TOPICS.approvalsDecisions,
-    'Human approve / modify / reject decisions.',
-    'action id',
+    'Human approve / modify / reject decisions, and answers to agent questions (human.question.answered: delivered to the asker by bus.reply; here as the record).',
+    'action id / question id',
     ['approvals'],
-    ['coordinator'],
+    ['coordinator', 'governance'],
   ),
   [TOPICS.governancePolicies]: spec(
     TOPICS.governancePolicies,

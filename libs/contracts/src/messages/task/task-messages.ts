@@ -47,6 +47,8 @@ export const taskCompleted = defineMessage({
       output: jsonValueSchema,
       confidence: z.number().min(0).max(1),
       usage: usageSchema,
+      /** Ids of the context-graph facts attached to the task before its first model call (absent: none). */
+      contextFactIds: z.array(z.uuid()).max(200).optional(),
     })
     .strict(),
   key: (envelope) => envelope.payload.workflowId,
