@@ -25,6 +25,8 @@ import { TasksModule } from './tasks/tasks.module';
           TOPICS.audit,
           TOPICS.contextFacts,
           TOPICS.contextQueries,
+          TOPICS.approvalsRequests,
+          TOPICS.approvalsDecisions,
         ],
       }),
     }),

@@ -16,6 +16,18 @@ describe('loadRunnerConfig', () => {
     expect(config.gateway.aliases['builtin']).toEqual(['builtin/baton-deterministic-v1']);
   });
 
+  it('defaults the ask_human wait and the context bounds, and rejects bad values naming the variable', () => {
+    const config = loadRunnerConfig(base);
+    expect(config.askHumanTimeoutMs).toBe(15 * 60_000);
+    expect(config.context).toEqual({ hops: 2, maxFacts: 20, maxBytes: 8_192, timeoutMs: 2_000 });
+    expect(loadRunnerConfig({ ...base, RUNNER_ASK_HUMAN_TIMEOUT_MS: '500', RUNNER_CONTEXT_MAX_FACTS: '0' })).toMatchObject({
+      askHumanTimeoutMs: 500,
+      context: { maxFacts: 0 },
+    });
+    expect(() => loadRunnerConfig({ ...base, RUNNER_ASK_HUMAN_TIMEOUT_MS: 'soon' })).toThrow(/RUNNER_ASK_HUMAN_TIMEOUT_MS/);
+    expect(() => loadRunnerConfig({ ...base, RUNNER_CONTEXT_HOPS: '7' })).toThrow(/RUNNER_CONTEXT_HOPS/);
+  });
+
   it('rejects an agent whose model alias the gateway does not know, naming the agent', () => {
     const dir = folder();
     writeFileSync(

@@ -28,6 +28,14 @@ const runnerEnvironmentSchema = z.object({
   BATON_GATEWAY_CONFIG: z.string().min(1).optional(),
   /** Grace period for in-flight tasks on shutdown. */
   RUNNER_DRAIN_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(30_000),
+  /** How long ask_human waits for an answer (never past the task's own deadline). */
+  RUNNER_ASK_HUMAN_TIMEOUT_MS: z.coerce.number().int().positive().default(15 * 60_000),
+  /** Context attached at dispatch: neighbourhood depth, bounds, and how long the context graph may take. */
+  RUNNER_CONTEXT_HOPS: z.coerce.number().int().min(1).max(4).default(2),
+  /** 0 turns context injection off. */
+  RUNNER_CONTEXT_MAX_FACTS: z.coerce.number().int().min(0).max(200).default(20),
+  RUNNER_CONTEXT_MAX_BYTES: z.coerce.number().int().min(256).max(1_000_000).default(8_192),
+  RUNNER_CONTEXT_TIMEOUT_MS: z.coerce.number().int().positive().max(60_000).default(2_000),
 });
 
 export interface RunnerConfig {
@@ -42,6 +50,15 @@ export interface RunnerConfig {
   agents: AgentDefinition[];
   gateway: GatewayConfig;
   drainTimeoutMs: number;
+  askHumanTimeoutMs: number;
+  context: ContextInjectionConfig;
+}
+
+export interface ContextInjectionConfig {
+  hops: number;
+  maxFacts: number;
+  maxBytes: number;
+  timeoutMs: number;
 }
 
 export function loadRunnerConfig(env: NodeJS.ProcessEnv = process.env): RunnerConfig {
@@ -70,6 +87,13 @@ export function loadRunnerConfig(env: NodeJS.ProcessEnv = process.env): RunnerCo
     agents,
     gateway,
     drainTimeoutMs: e.RUNNER_DRAIN_TIMEOUT_MS,
+    askHumanTimeoutMs: e.RUNNER_ASK_HUMAN_TIMEOUT_MS,
+    context: {
+      hops: e.RUNNER_CONTEXT_HOPS,
+      maxFacts: e.RUNNER_CONTEXT_MAX_FACTS,
+      maxBytes: e.RUNNER_CONTEXT_MAX_BYTES,
+      timeoutMs: e.RUNNER_CONTEXT_TIMEOUT_MS,
+    },
   };
 }
 

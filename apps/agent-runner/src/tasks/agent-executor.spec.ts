@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DETERMINISTIC_MODEL, LlmGateway, parseGatewayConfig, type ToolCall } from '@baton/llm-gateway';
 import { FakeModelServer, anthropicText, anthropicToolUse, openAiText, openAiToolCalls, serverError } from '@baton/llm-gateway/testing';
 import { parseAgentDefinition, type AgentDefinition } from '../agents/agent-definition';
-import { AgentExecutor, confidenceOf, renderPrompt, type AssignedTask, type ToolBox } from './agent-executor';
+import { AgentExecutor, CONTEXT_PREAMBLE, confidenceOf, promptWithContext, renderPrompt, type AssignedTask, type ContextProvider, type ToolBox } from './agent-executor';
 
 const server = new FakeModelServer();
 beforeAll(() => server.start());
@@ -145,6 +145,50 @@ describe('AgentExecutor', () => {
     expect((await pending).kind).toBe('cancelled');
   });
 
+  it('attaches the shared context before the first model call and reports which facts it held', async () => {
+    server.enqueue('openai', openAiText('{"severity":"low"}'), openAiText('{"severity":"low"}'));
+    const asked: string[] = [];
+    const context: ContextProvider = {
+      contextFor: async (_agent, assigned) => {
+        asked.push(assigned.taskId);
+        return { text: '{"id":"f1","attribute":"pool","value":5}', factIds: ['f1'] };
+      },
+    };
+    const placed = await new AgentExecutor(gateway(), undefined, context).run(agent({ promptTemplate: 'Known: {{context}} / {{input.service}}' }), task, live());
+    expect(placed).toMatchObject({ kind: 'completed', contextFactIds: ['f1'] });
+    const appended = await new AgentExecutor(gateway(), undefined, context).run(agent({ promptTemplate: 'Triage {{input.service}}' }), task, live());
+    expect(appended).toMatchObject({ kind: 'completed', contextFactIds: ['f1'] });
+    const [first, second] = server.requestsFor('openai').map((request) => (request.body['messages'] as Array<{ content: string }>)[1]?.content);
+    expect(first).toBe('Known: {"id":"f1","attribute":"pool","value":5} / checkout-api');
+    expect(second).toBe(`Triage checkout-api\n\n${CONTEXT_PREAMBLE}\n{"id":"f1","attribute":"pool","value":5}`);
+    expect(asked).toEqual([task.taskId, task.taskId]);
+  });
+
+  it('runs without context, and without contextFactIds, when there is none', async () => {
+    server.enqueue('openai', openAiText('{"severity":"low"}'));
+    const outcome = await new AgentExecutor(gateway(), undefined, { contextFor: async () => undefined }).run(agent({ promptTemplate: 'A {{context}}B' }), task, live());
+    expect(outcome.kind).toBe('completed');
+    expect(outcome).not.toHaveProperty('contextFactIds');
+    expect((server.requestsFor('openai')[0]?.body['messages'] as Array<{ content: string }>)[1]?.content).toBe('A B');
+  });
+
+  it('gives tools the attempt deadline', async () => {
+    const deadlines: Array<number | undefined> = [];
+    const tools: ToolBox = {
+      definitionsFor: () => [{ name: 'ask_human', description: 'd', parameters: { type: 'object' } }],
+      invoke: async (_call, context) => {
+        deadlines.push(context.deadlineAt);
+        return { content: 'ok', isError: false };
+      },
+    };
+    server.enqueue('openai', openAiToolCalls([{ id: 'a', name: 'ask_human', arguments: { question: 'q' } }]), openAiText('{"severity":"low"}'));
+    const before = Date.now();
+    await new AgentExecutor(gateway(), tools).run(agent(), task, live());
+    expect(deadlines).toHaveLength(1);
+    expect(deadlines[0]).toBeGreaterThanOrEqual(before + task.timeoutMs);
+    expect(deadlines[0]).toBeLessThanOrEqual(Date.now() + task.timeoutMs);
+  });
+
   it('runs the built-in agents on the deterministic model with the output saying so', async () => {
     const outcome = await new AgentExecutor(gateway()).run(
       agent({ model: 'builtin', outputSchema: { type: 'object', required: ['summary', 'confidence'] }, confidence: { from: 'output' } }),
@@ -167,5 +211,12 @@ describe('confidence and prompt helpers', () => {
 
   it('renders template variables and leaves unknown ones', () => {
     expect(renderPrompt('{{ capability }} {{input.a.b}} {{input.missing}}|{{other}}', { ...task, input: { a: { b: [1] } } })).toBe('triage [1] |{{other}}');
+  });
+
+  it('places the context where the template says, else after the prompt, and adds nothing when there is none', () => {
+    expect(promptWithContext('x {{ context }} y', task, 'FACTS')).toBe('x FACTS y');
+    expect(promptWithContext('x', task, 'FACTS')).toBe(`x\n\n${CONTEXT_PREAMBLE}\nFACTS`);
+    expect(promptWithContext('x', task, undefined)).toBe('x');
+    expect(promptWithContext('x {{context}}', task, undefined)).toBe('x ');
   });
 });

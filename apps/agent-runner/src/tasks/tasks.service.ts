@@ -245,6 +245,7 @@ export class TasksService implements BeforeApplicationShutdown, OnApplicationShu
               outputTokens: outcome.usage.outputTokens,
               costUsd: outcome.usage.costUsd,
             },
+            ...(outcome.contextFactIds !== undefined ? { contextFactIds: outcome.contextFactIds } : {}),
           },
           { ...this.resultMeta(envelope), agentId: agent.id, team: agent.team },
         ),

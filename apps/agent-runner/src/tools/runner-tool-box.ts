@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { z } from 'zod';
-import { KafkaBus } from '@baton/bus';
+import { KafkaBus, RequestTimeoutError } from '@baton/bus';
 import {
   actionProposed,
   agentToolCalled,
@@ -12,20 +12,33 @@ import {
   createEnvelope,
   describeIssues,
   factBodySchema,
+  humanQuestionAnswered,
+  humanQuestionAsked,
   identifierSchema,
   jsonValueSchema,
   workflowRequested,
+  MAX_HUMAN_QUESTION_CHARS,
+  MAX_HUMAN_QUESTION_CONTEXT_CHARS,
   type JsonValue,
 } from '@baton/contracts';
 import type { ToolCall, ToolDefinition } from '@baton/llm-gateway';
 import type { AgentDefinition } from '../agents/agent-definition';
 import type { AssignedTask, ToolBox, ToolResult } from '../tasks/agent-executor';
+import { TaskEndedError, answerToolResult, questionWaitMs, untilAborted } from './ask-human';
 import { TOOL_NAMES, type ToolName } from './tool-names';
 
 interface ToolContext {
   agent: AgentDefinition;
   task: AssignedTask;
   signal: AbortSignal;
+  /** Epoch ms when the task's attempt is abandoned; waits never outlive it. */
+  deadlineAt?: number;
+}
+
+export interface RunnerToolBoxOptions {
+  contextQueryTimeoutMs?: number;
+  /** Upper bound of an ask_human wait (the task's deadline may cut it shorter). */
+  askHumanTimeoutMs?: number;
 }
 
 type Handled = { outcome: 'allowed'; result: JsonValue } | { outcome: 'denied' | 'failed'; reason: string };
@@ -48,18 +61,22 @@ const entityRefJson = {
 /**
  * The tools an agent definition may grant. Every call is audited
  * (`agent.tool_called` on baton.audit): allowed, denied (not granted, scope
- * missing, no service to carry it out) or invalid arguments; a denial goes back
+ * missing), failed (no answer in time, the service refused) or invalid arguments; a denial goes back
  * to the model as a clear tool error, never as an exception.
  */
 export class RunnerToolBox implements ToolBox {
   private readonly logger = new Logger(RunnerToolBox.name);
   private readonly specs: Record<ToolName, ToolSpec>;
+  private readonly contextQueryTimeoutMs: number;
+  private readonly askHumanTimeoutMs: number;
 
   constructor(
     private readonly bus: KafkaBus,
     private readonly source: string,
-    private readonly contextQueryTimeoutMs = 10_000,
+    options: RunnerToolBoxOptions = {},
   ) {
+    this.contextQueryTimeoutMs = options.contextQueryTimeoutMs ?? 10_000;
+    this.askHumanTimeoutMs = options.askHumanTimeoutMs ?? 15 * 60_000;
     this.specs = {
       query_context: {
         description:
@@ -129,10 +146,19 @@ export class RunnerToolBox implements ToolBox {
         handle: (args: { capability: string; input: JsonValue }, context) => this.delegate(args, context),
       },
       ask_human: {
-        description: 'Ask a human a question through the agent inbox.',
-        parameters: { type: 'object', properties: { question: { type: 'string' } }, required: ['question'] },
-        arguments: z.object({ question: z.string().min(1).max(4_000) }).strict(),
-        handle: async () => unavailable('ask_human', 'the approvals inbox'),
+        description:
+          'Ask a human a question through the agent inbox and wait for the answer (bounded: if nobody answers in time you get an error). The human may decline.',
+        parameters: {
+          type: 'object',
+          properties: {
+            question: { type: 'string', maxLength: MAX_HUMAN_QUESTION_CHARS },
+            context: { type: 'string', description: 'what the human needs to know to answer', maxLength: MAX_HUMAN_QUESTION_CONTEXT_CHARS },
+            options: { type: 'array', items: { type: 'string' }, minItems: 1, maxItems: 20, description: 'suggested answers' },
+          },
+          required: ['question'],
+        },
+        arguments: askHumanArguments,
+        handle: (args: z.infer<typeof askHumanArguments>, context) => this.askHuman(args, context),
       },
     };
   }
@@ -184,6 +210,45 @@ export class RunnerToolBox implements ToolBox {
     const answer = contextQueryAnswered.payload.parse(reply.envelope.payload);
     if (!answer.ok) return { outcome: 'failed', reason: answer.error?.message ?? 'context query failed' };
     return { outcome: 'allowed', result: { entities: answer.entities, edges: answer.edges, facts: answer.facts } as JsonValue };
+  }
+
+  private async askHuman(args: z.infer<typeof askHumanArguments>, { agent, task, signal, deadlineAt }: ToolContext): Promise<Handled> {
+    const waitMs = questionWaitMs(this.askHumanTimeoutMs, deadlineAt, Date.now());
+    if (waitMs === 0) return { outcome: 'failed', reason: 'the task has no time left to wait for a human' };
+    const questionId = randomUUID();
+    const question = createEnvelope(
+      humanQuestionAsked,
+      {
+        questionId,
+        taskId: task.taskId,
+        workflowId: task.workflowId,
+        stepId: task.stepId,
+        agentId: agent.id,
+        team: agent.team,
+        question: args.question,
+        ...(args.context !== undefined ? { context: args.context } : {}),
+        ...(args.options !== undefined ? { options: args.options } : {}),
+        expiresAt: new Date(Date.now() + waitMs).toISOString(),
+      },
+      { id: questionId, source: this.source, correlationId: task.workflowId, workflowId: task.workflowId, stepId: task.stepId, agentId: agent.id, team: agent.team },
+    );
+    let reply: Awaited<ReturnType<KafkaBus['request']>>;
+    try {
+      reply = await untilAborted(this.bus.request(humanQuestionAsked, question, { timeoutMs: waitMs }), signal);
+    } catch (error) {
+      if (error instanceof RequestTimeoutError) return { outcome: 'failed', reason: `no human answered within ${waitMs} ms (question ${questionId})` };
+      if (error instanceof TaskEndedError) return { outcome: 'failed', reason: `the task ended while waiting for a human (question ${questionId})` };
+      throw error;
+    }
+    if (reply.envelope.type !== humanQuestionAnswered.type) {
+      return { outcome: 'failed', reason: `the inbox replied with ${reply.envelope.type}, not ${humanQuestionAnswered.type}` };
+    }
+    const answer = humanQuestionAnswered.payload.parse(reply.envelope.payload);
+    if (answer.questionId !== questionId) {
+      return { outcome: 'failed', reason: `the inbox answered question ${answer.questionId}, not ${questionId}` };
+    }
+    this.logger.log({ msg: 'human answered', questionId, taskId: task.taskId, agentId: agent.id, answeredBy: answer.answeredBy, declined: answer.declined === true });
+    return { outcome: 'allowed', result: answerToolResult(answer) };
   }
 
   private async proposeAction(args: z.infer<typeof proposeActionArguments>, { agent, task }: ToolContext): Promise<Handled> {
@@ -271,6 +336,10 @@ const proposeActionArguments = z
   })
   .strict();
 
-function unavailable(tool: string, service: string): Handled {
-  return { outcome: 'denied', reason: `${tool} is not available yet: ${service} does not accept it in this deployment` };
-}
+const askHumanArguments = z
+  .object({
+    question: z.string().min(1).max(MAX_HUMAN_QUESTION_CHARS),
+    context: z.string().min(1).max(MAX_HUMAN_QUESTION_CONTEXT_CHARS).optional(),
+    options: z.array(z.string().min(1).max(500)).min(1).max(20).optional(),
+  })
+  .strict();
