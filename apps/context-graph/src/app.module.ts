@@ -13,7 +13,8 @@ import { GraphModel } from './graph/graph-model';
 import { GraphDatabase } from './graph/neo4j';
 import { HealthController } from './health/health.controller';
 import { ContextController } from './http/context.controller';
-import { PushService } from './push/push.service';
+import { PushOutbox } from './push/push-outbox';
+import { PushRelay } from './push/push-relay';
 import { TasksConsumer } from './push/tasks.consumer';
 import { AccessLog } from './queries/access-log';
 import { ContextQueries } from './queries/context-queries.service';
@@ -45,7 +46,8 @@ import { QueriesConsumer } from './queries/queries.consumer';
     GraphModel,
     FactStore,
     FactIngestion,
-    PushService,
+    PushOutbox,
+    PushRelay,
     ContextQueries,
     AccessLog,
     FactsConsumer,

@@ -80,6 +80,13 @@ const environmentSchema = z.object({
   CONTEXT_ENTITY_KINDS: csv.pipe(z.array(entityKindSchema)).default([]),
   CONTEXT_RELATIONSHIP_TYPES: csv.pipe(z.array(relationshipTypeSchema)).default([]),
   CONTEXT_BATCH_MAX: z.coerce.number().int().positive().max(10_000).default(500),
+  /** Fallback for the push relay: it is woken after every commit that recorded pushes, and polls this often besides. */
+  CONTEXT_PUSH_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+  /**
+   * Tests only: the process SIGKILLs itself at this point, so a crash there can be proven harmless.
+   * `after-facts-commit`: a batch whose facts (and pending pushes) committed, before anything was published.
+   */
+  CONTEXT_TEST_CRASH_AT: z.enum(['after-facts-commit']).optional(),
   BATON_LOG_LEVEL: z.enum(['debug', 'log', 'warn', 'error']).default('log'),
 });
 
@@ -96,6 +103,8 @@ export interface ContextGraphConfig {
   entityKinds: ReadonlySet<string>;
   relationshipTypes: ReadonlySet<string>;
   batchMax: number;
+  pushPollMs: number;
+  testCrashAt: 'after-facts-commit' | undefined;
   logLevel: 'debug' | 'log' | 'warn' | 'error';
 }
 
@@ -118,6 +127,8 @@ export function loadContextGraphConfig(env: NodeJS.ProcessEnv = process.env): Co
     entityKinds: new Set([...BUILT_IN_ENTITY_KINDS, ...e.CONTEXT_ENTITY_KINDS]),
     relationshipTypes: new Set([...BUILT_IN_RELATIONSHIP_TYPES, ...e.CONTEXT_RELATIONSHIP_TYPES]),
     batchMax: e.CONTEXT_BATCH_MAX,
+    pushPollMs: e.CONTEXT_PUSH_POLL_MS,
+    testCrashAt: e.CONTEXT_TEST_CRASH_AT,
     logLevel: e.BATON_LOG_LEVEL,
   };
 }

@@ -1,8 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { FactView } from '@baton/contracts';
 import { CONTEXT_GRAPH_CONFIG, type ContextGraphConfig } from '../config/context-graph-config';
 import { GraphModel } from '../graph/graph-model';
-import { PushService } from '../push/push.service';
+import { PushRelay } from '../push/push-relay';
 import type { FactInput } from './fact-record';
 import { FactStore } from './fact-store';
 
@@ -14,17 +14,19 @@ interface Pending {
 
 /**
  * Micro-batches facts arriving together (concurrent partitions, HTTP requests) into one graph transaction:
- * a caller's promise settles when its batch is written and pushed, so Kafka offsets are committed only after.
+ * a caller's promise settles when its batch committed (with its pushes, which the relay publishes), so Kafka
+ * offsets are committed only after.
  */
 @Injectable()
 export class FactIngestion {
   private queue: Pending[] = [];
   private flushing: Promise<void> | undefined;
+  private readonly logger = new Logger('FactIngestion');
 
   constructor(
     private readonly store: FactStore,
     private readonly model: GraphModel,
-    private readonly push: PushService,
+    private readonly relay: PushRelay,
     @Inject(CONTEXT_GRAPH_CONFIG) private readonly config: ContextGraphConfig,
   ) {}
 
@@ -41,8 +43,11 @@ export class FactIngestion {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.config.batchMax);
       try {
-        const created = await this.store.writeBatch(batch.map((pending) => pending.fact));
-        await this.push.onFactsRecorded(created);
+        const { created, pushes } = await this.store.writeBatch(batch.map((pending) => pending.fact));
+        if (pushes > 0) {
+          if (this.config.testCrashAt === 'after-facts-commit') this.crash(pushes);
+          this.relay.wake();
+        }
         const byId = new Map(created.map((fact) => [fact.id, fact]));
         for (const pending of batch) pending.resolve(byId.get(pending.fact.id));
       } catch (error) {
@@ -50,5 +55,16 @@ export class FactIngestion {
       }
     }
     this.flushing = undefined;
+  }
+
+  /** The test switch CONTEXT_TEST_CRASH_AT: dies like a killed pod, between the commit and any publish. */
+  private crash(pushes: number): never {
+    this.logger.warn({
+      msg: 'test crash point reached: killing the process',
+      at: 'after-facts-commit',
+      pushes,
+    });
+    process.kill(process.pid, 'SIGKILL');
+    throw new Error('unreachable: SIGKILL was sent');
   }
 }

@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import type { FactView } from '@baton/contracts';
 import { GraphDatabase } from '../graph/neo4j';
 import { GraphModel } from '../graph/graph-model';
+import { PushOutbox } from '../push/push-outbox';
 import { type FactInput, type FactRow, toFactRow, toFactView } from './fact-record';
 
 /**
@@ -35,16 +36,26 @@ MATCH (old:Fact {uid: p.old})
 WHERE old.supersededBy IS NULL
 SET old.supersededBy = p.newId`;
 
+export interface WrittenBatch {
+  created: FactView[];
+  pushes: number;
+}
+
 @Injectable()
 export class FactStore {
   constructor(
     private readonly db: GraphDatabase,
     private readonly model: GraphModel,
+    private readonly pushes: PushOutbox,
   ) {}
 
-  /** Writes a batch in one transaction; returns the facts that were new (duplicates and redeliveries are not). */
-  async writeBatch(facts: readonly FactInput[]): Promise<FactView[]> {
-    if (facts.length === 0) return [];
+  /**
+   * Writes a batch in one transaction, together with the pushes its new facts cause (the push outbox), so a crash
+   * after the commit cannot lose a push and a redelivery (whose facts exist already) records none twice. Returns the
+   * facts that were new (duplicates and redeliveries are not) and how many pushes were recorded.
+   */
+  async writeBatch(facts: readonly FactInput[]): Promise<WrittenBatch> {
+    if (facts.length === 0) return { created: [], pushes: 0 };
     const now = Date.now();
     const unique = new Map<string, FactRow>();
     for (const fact of facts) {
@@ -67,7 +78,8 @@ export class FactStore {
         .filter((entry) => entry.supersedesUid !== null)
         .map((entry) => ({ old: entry.supersedesUid, newId: entry.fact.id }));
       if (pairs.length > 0) await tx.run(MARK_SUPERSEDED, { pairs });
-      return created.map((entry) => entry.fact);
+      const views = created.map((entry) => entry.fact);
+      return { created: views, pushes: await this.pushes.record(tx, views) };
     });
   }
 }

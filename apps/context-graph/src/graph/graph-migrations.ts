@@ -10,7 +10,9 @@
  * - (:Fact {uid, id, attribute, valueJson, text, confidence, scopes, occurredAt, recordedAt, validUntil,
  *   supersededBy, source, agentId, workflowId, sourceEvent, search})-[:ABOUT]->(:Entity);
  * - (:Task {uid, taskId, workflowId, stepId, scopes})-[:CONCERNS]->(:Entity) — tasks in flight, for push;
- * - (:Access {uid, workflowId, caller, query, at, factIds}) — what a workflow read, for its export.
+ * - (:Access {uid, workflowId, caller, query, at, factIds}) — what a workflow read, for its export;
+ * - (:PendingPush {uid, seq, key, value, headers}) — `context.updated` records committed with the facts that caused
+ *   them and not yet published (the push outbox); (:PushSequence {uid, next}) numbers them in commit order.
  */
 export interface GraphMigration {
   version: number;
@@ -47,5 +49,14 @@ export const GRAPH_MIGRATIONS: readonly GraphMigration[] = [
     version: 3,
     name: 'full-text index over facts',
     statements: [`CREATE FULLTEXT INDEX ${FACT_TEXT_INDEX} IF NOT EXISTS FOR (f:Fact) ON EACH [f.search]`],
+  },
+  {
+    version: 4,
+    name: 'push outbox',
+    statements: [
+      'CREATE CONSTRAINT context_pending_push_uid IF NOT EXISTS FOR (p:PendingPush) REQUIRE p.uid IS UNIQUE',
+      'CREATE CONSTRAINT context_push_sequence_uid IF NOT EXISTS FOR (s:PushSequence) REQUIRE s.uid IS UNIQUE',
+      'CREATE INDEX context_pending_push_order IF NOT EXISTS FOR (p:PendingPush) ON (p.ns, p.seq)',
+    ],
   },
 ];
