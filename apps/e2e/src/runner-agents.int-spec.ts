@@ -5,7 +5,7 @@
  * audit records and facts out, checked by what the runner publishes.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KafkaBus, type Subscription } from '@baton/bus';
@@ -287,6 +287,19 @@ describe('agent runner, end to end', () => {
       ['c5', '{"proposed"'],
     ]);
     expect(followUp?.headers.authorization).toBe('Bearer sk-e2e-openai');
+  });
+
+  it('runs a task about entities without shared context when no context graph answers, and logs why', async () => {
+    const { taskId } = await assign('triage', { scenario: 'none', entities: [{ kind: 'Service', id: 'checkout-api' }] });
+    const result = await resultOf(taskId);
+    expect(result.type).toBe('task.completed');
+    expect(result.payload).not.toHaveProperty('contextFactIds');
+    await expectEventually(() => {
+      const warnings = readFileSync(runner.logFile, 'utf8')
+        .split('\n')
+        .filter((line) => line.includes('no context from the context graph') && line.includes(taskId));
+      expect(warnings.map((line) => (JSON.parse(line) as { level: string }).level)).toEqual(['warn']);
+    });
   });
 
   it('fails a model answer that is not JSON after its repair attempt, keeping the raw output, and still records usage', async () => {
