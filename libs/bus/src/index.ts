@@ -1,6 +1,14 @@
 export * from './core/bus-config';
 export * from './core/bus-logger';
 export * from './core/bus-types';
+export type { Claim, ClaimStore } from './core/claim-store';
+export {
+  DEFAULT_CLAIM_THRESHOLD_BYTES,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  MessageTooLargeError,
+  planOutgoing,
+  type OutgoingPlan,
+} from './core/claim-check';
 export * from './core/errors';
 export { KafkaBus } from './core/kafka-bus';
 export { HEADERS, decodeHeaders } from './core/message-headers';

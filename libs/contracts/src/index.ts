@@ -1,6 +1,7 @@
 export * from './envelope/envelope';
 export * from './envelope/envelope-codec';
 export * from './envelope/validation-error';
+export * from './envelope/claim-check';
 export * from './topics/topics';
 export * from './messages/common';
 export * from './messages/message-contract';

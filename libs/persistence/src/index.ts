@@ -18,6 +18,10 @@ export { SHARED_MIGRATIONS, type MigrationClass } from './migrations/shared-migr
 export { OutboxMessage } from './outbox/outbox-message.entity';
 export { Outbox } from './outbox/outbox';
 export { buildOutboxHeaders } from './outbox/outbox-headers';
+export { type OutboxClaimOptions } from './outbox/outbox-claims';
+export { CLAIMS_SCHEMA, CLAIMS_TABLE } from './claims/claims-table';
+export { PostgresClaimStore, pruneClaims, writeClaim } from './claims/postgres-claim-store';
+export { ClaimRetention, type ClaimRetentionOptions } from './nest/claim-retention';
 export type { OutboxPublisher, OutboxRecord } from './outbox/outbox-publisher';
 export { OutboxRelay, type OutboxRelayLogger, type OutboxRelayOptions } from './outbox/outbox-relay';
 export { InboxMessage } from './inbox/inbox-message.entity';

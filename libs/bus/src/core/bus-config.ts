@@ -1,4 +1,6 @@
 import { type BusLogger, jsonLineLogger } from './bus-logger';
+import { DEFAULT_CLAIM_THRESHOLD_BYTES, DEFAULT_MAX_MESSAGE_BYTES } from './claim-check';
+import type { ClaimStore } from './claim-store';
 
 export interface RetryConfig {
   /** Handler attempts per message, the first included. Default 5. */
@@ -24,6 +26,16 @@ export interface BusConfig {
    */
   sessionTimeoutMs?: number;
   logger?: BusLogger;
+  /**
+   * Where `publish` puts payloads of envelopes over `claimThresholdBytes` and where consumers read
+   * claim-checked payloads back. Without one, nothing is claim-checked and an envelope over
+   * `maxMessageBytes` is refused before it reaches Kafka.
+   */
+  claimStore?: ClaimStore;
+  /** Serialized envelopes above this travel by reference when a claim store is set. Default 256 KiB. */
+  claimThresholdBytes?: number;
+  /** The broker's `message.max.bytes` as this bus assumes it. Default 1 MiB (Kafka's default). */
+  maxMessageBytes?: number;
 }
 
 export interface ResolvedRetry {
@@ -41,6 +53,9 @@ export interface ResolvedBusConfig {
   requestTimeoutMs: number;
   sessionTimeoutMs: number;
   logger: BusLogger;
+  claimStore: ClaimStore | undefined;
+  claimThresholdBytes: number;
+  maxMessageBytes: number;
 }
 
 export class InvalidBusConfigError extends Error {
@@ -62,6 +77,14 @@ export function resolveBusConfig(config: BusConfig): ResolvedBusConfig {
   if (retry.initialBackoffMs < 0 || retry.maxBackoffMs < retry.initialBackoffMs) {
     throw new InvalidBusConfigError('retry: need 0 <= initialBackoffMs <= maxBackoffMs');
   }
+  const maxMessageBytes = config.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const claimThresholdBytes = config.claimThresholdBytes ?? Math.min(DEFAULT_CLAIM_THRESHOLD_BYTES, maxMessageBytes);
+  if (!Number.isInteger(maxMessageBytes) || maxMessageBytes < 1024) {
+    throw new InvalidBusConfigError('maxMessageBytes: must be an integer >= 1024');
+  }
+  if (!Number.isInteger(claimThresholdBytes) || claimThresholdBytes < 1 || claimThresholdBytes > maxMessageBytes) {
+    throw new InvalidBusConfigError(`claimThresholdBytes: must be an integer between 1 and maxMessageBytes (${maxMessageBytes})`);
+  }
   return {
     brokers: config.brokers,
     clientId: config.clientId,
@@ -71,5 +94,8 @@ export function resolveBusConfig(config: BusConfig): ResolvedBusConfig {
     requestTimeoutMs: config.requestTimeoutMs ?? 30_000,
     sessionTimeoutMs: config.sessionTimeoutMs ?? 30_000,
     logger: config.logger ?? jsonLineLogger,
+    claimStore: config.claimStore,
+    claimThresholdBytes,
+    maxMessageBytes,
   };
 }

@@ -18,6 +18,7 @@ import type {
   SubscribeOptions,
   Subscription,
 } from './bus-types';
+import { planOutgoing } from './claim-check';
 import { encodeOutgoing } from './envelope-validation';
 import { BusNotConnectedError, NotARequestError, toError } from './errors';
 import { KafkaSubscription } from './kafka-subscription';
@@ -132,8 +133,9 @@ export class KafkaBus {
     throw new Error(`topics ${topics.join(', ')} have no leaders after ${timeoutMs} ms: ${String(lastError ?? 'no leader')}`);
   }
 
+  /** Validates and sends; an envelope over the claim threshold has its payload stored in the claim store first. */
   async publish<P>(contract: MessageContract<P>, envelope: Envelope<P>): Promise<void> {
-    await this.sendEnvelope(contract, envelope, `${this.config.topicPrefix}${contract.topic}`, {});
+    await this.sendEnvelope(contract, envelope, `${this.config.topicPrefix}${contract.topic}`, {}, true);
   }
 
   /**
@@ -319,9 +321,18 @@ export class KafkaBus {
     envelope: Envelope<P>,
     physicalTopic: string,
     extraHeaders: Record<string, string>,
+    /** Request/reply stays inline: the reply inbox does not resolve claim checks. */
+    claimCheck = false,
   ): Promise<void> {
     this.assertConnected();
-    const value = encodeOutgoing(contract, envelope);
+    const store = claimCheck ? this.config.claimStore : undefined;
+    const plan = planOutgoing(envelope, encodeOutgoing(contract, envelope), contract.topic, {
+      thresholdBytes: this.config.claimThresholdBytes,
+      maxMessageBytes: this.config.maxMessageBytes,
+      store: store?.kind,
+    });
+    if (plan.claim !== undefined) await store?.put(plan.claim);
+    const value = plan.value;
     const key = contract.key(envelope);
     if (typeof key !== 'string' || key === '') {
       throw new ContractValidationError(

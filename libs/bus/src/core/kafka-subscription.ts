@@ -1,5 +1,5 @@
 import { extractTraceContext } from '@baton/telemetry';
-import { ContractValidationError, type ParsedEnvelope, dlqTopic, parseEnvelope } from '@baton/contracts';
+import { ContractValidationError, type DecodedEnvelope, type ParsedEnvelope, decodeEnvelope, dlqTopic } from '@baton/contracts';
 import { context as otelContext, trace } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, EachMessagePayload } from 'kafkajs';
 import { backoffDelayMs } from './backoff';
@@ -13,6 +13,7 @@ import type {
   RawMessageHandler,
   Subscription,
 } from './bus-types';
+import { resolveClaimed } from './claim-check';
 import { buildDeadLetterHeaders, deadLetterReason, peekCorrelationId } from './dead-letter';
 import { isRetryable, toError } from './errors';
 import { decodeHeaders } from './message-headers';
@@ -104,12 +105,20 @@ export class KafkaSubscription implements Subscription {
     try {
       const { topic, partition } = batch;
       const valid: { payload: EachMessagePayload; consumed: ConsumedMessage }[] = [];
+      if (batch.messages.some((message) => hasPayloadRef(message.value))) {
+        // Claim checks need an async read (with retries) per message: rare enough to give up batching for the batch.
+        for (const message of batch.messages) {
+          if (this.stopping) return;
+          await this.process({ topic, partition, message, heartbeat, pause: () => () => undefined });
+        }
+        return;
+      }
       for (const message of batch.messages) {
         this.deps.stats.consumed += 1;
         const headers = decodeHeaders(message.headers);
         let parsed: ParsedEnvelope;
         try {
-          parsed = parseEnvelope(this.logicalTopic(topic), message.value);
+          parsed = await resolveClaimed(decodeEnvelope(this.logicalTopic(topic), message.value), undefined);
         } catch (error) {
           if (!(error instanceof ContractValidationError)) throw error;
           const source = { topic, partition, offset: message.offset, headers };
@@ -199,9 +208,11 @@ export class KafkaSubscription implements Subscription {
       correlationId = undefined;
       type = '(raw)';
     } else {
-      let parsed: ParsedEnvelope;
+      let decoded: DecodedEnvelope;
+      let inline: ParsedEnvelope | undefined;
       try {
-        parsed = parseEnvelope(this.logicalTopic(topic), message.value);
+        decoded = decodeEnvelope(this.logicalTopic(topic), message.value);
+        if (decoded.header.payloadRef === undefined) inline = await resolveClaimed(decoded, undefined);
       } catch (error) {
         if (!(error instanceof ContractValidationError)) throw error;
         // Invalid input cannot become valid by retrying: straight to the DLQ.
@@ -209,7 +220,9 @@ export class KafkaSubscription implements Subscription {
         await this.commit(topic, partition, message.offset);
         return;
       }
-      const consumed: ConsumedMessage = {
+      const envelopeHandler = this.handler;
+      const claimStore = this.deps.config.claimStore;
+      const consumedOf = (parsed: ParsedEnvelope): ConsumedMessage => ({
         envelope: parsed.envelope,
         contract: parsed.contract,
         topic: this.logicalTopic(topic),
@@ -217,11 +230,11 @@ export class KafkaSubscription implements Subscription {
         offset: message.offset,
         key,
         headers,
-      };
-      const envelopeHandler = this.handler;
-      invoke = () => envelopeHandler(consumed);
-      correlationId = parsed.envelope.correlationId;
-      type = parsed.envelope.type;
+      });
+      // A claim is read inside the retried call: a store that is briefly down is retried, a bad claim is not (ClaimCheckError).
+      invoke = async () => envelopeHandler(consumedOf(inline ?? (await resolveClaimed(decoded, claimStore))));
+      correlationId = decoded.header.correlationId;
+      type = decoded.header.type;
     }
     const span = startConsumerSpan(extractTraceContext(headers), { topic, key, type });
     const spanContext = trace.setSpan(extractTraceContext(headers), span);
@@ -331,4 +344,9 @@ export class KafkaSubscription implements Subscription {
       this.wakeSleepers.add(wake);
     });
   }
+}
+
+/** Cheap pre-check on raw bytes; the decoder decides for real. */
+function hasPayloadRef(value: Buffer | null): boolean {
+  return value !== null && value.includes('"payloadRef":');
 }

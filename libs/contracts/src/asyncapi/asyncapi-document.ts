@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envelopeSchema } from '../envelope/envelope';
+import { envelopeSchema, payloadRefSchema } from '../envelope/envelope';
 import { jsonValueSchema } from '../messages/common';
 import { cloudEventSchema, CLOUDEVENTS_JSON_CONTENT_TYPE } from '../messages/cloud-events/cloud-event';
 import type { MessageContract } from '../messages/message-contract';
@@ -33,6 +33,7 @@ const CLOUDEVENT_STRUCTURED_MESSAGE = 'cloudevent.structured';
 const CLOUDEVENT_BINARY_MESSAGE = 'cloudevent.binary';
 const SCHEMA_IDS = {
   jsonValue: 'JsonValue',
+  payloadRef: 'PayloadRef',
   cloudEvent: 'CloudEvent',
   envelopeHeaders: 'EnvelopeKafkaHeaders',
   cloudEventHeaders: 'CloudEventBinaryHeaders',
@@ -101,6 +102,15 @@ const DOCUMENT_DESCRIPTION = `Every topic Baton services publish and consume. Se
 \`version\`, \`occurredAt\`, \`source\`, \`correlationId\` (the workflow), \`causationId\`, optional \`workflowId\`,
 \`stepId\`, \`agentId\`, \`team\`, and \`payload\`, whose schema is fixed by (\`type\`, \`version\`). A consumer
 rejects unknown (type, version) pairs and messages on the wrong topic.
+
+**Claim checks.** A message whose serialized envelope is over the publisher's threshold (256 KiB by default) does
+not carry its payload: \`payload\` is null and \`payloadRef\` (schema \`${SCHEMA_IDS.payloadRef}\`, versioned by its own
+\`version\`) names where it is: \`store: postgres\` is the table \`baton_claims.claims\` (columns \`id\`, \`data\`) of the
+Baton database, holding the payload's UTF-8 JSON; \`bytes\` and \`sha256\` are its length and digest. @baton/bus
+resolves references before validation, so handlers never see one; a consumer that cannot (no store, claim gone,
+digest mismatch) dead-letters the message. The payload schemas below describe the payload once resolved. Claims are
+deleted after 7 days (the services' retention setting). External agents either read that table or keep their
+results under the threshold.
 
 **Keys** are chosen for ordering (see each channel's \`x-keyed-by\`): one entity's messages land on one partition.
 
@@ -383,6 +393,7 @@ function buildSchemas(contracts: readonly MessageContract[]): Record<string, Asy
   const registry = z.registry<{ id: string }>();
   registry.add(jsonValueSchema, { id: SCHEMA_IDS.jsonValue });
   registry.add(cloudEventSchema, { id: SCHEMA_IDS.cloudEvent });
+  registry.add(payloadRefSchema, { id: SCHEMA_IDS.payloadRef });
   for (const contract of contracts) {
     const envelope = envelopeSchema.extend({
       type: z.literal(contract.type),

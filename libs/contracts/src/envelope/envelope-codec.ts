@@ -1,6 +1,6 @@
 import type { MessageContract } from '../messages/message-contract';
 import { findContract } from '../messages/registry';
-import { type Envelope, type EnvelopeMeta, envelopeSchema, newEnvelopeId } from './envelope';
+import { type Envelope, type EnvelopeHeader, type EnvelopeMeta, envelopeSchema, newEnvelopeId } from './envelope';
 import { ContractValidationError, describeIssues } from './validation-error';
 
 /**
@@ -47,12 +47,35 @@ export interface ParsedEnvelope {
   contract: MessageContract;
 }
 
+/** An envelope whose header, (type, version) and topic are valid; its payload is not validated yet. */
+export interface DecodedEnvelope {
+  topic: string;
+  header: EnvelopeHeader;
+  contract: MessageContract;
+  /** As read; null when `header.payloadRef` says the payload travels by reference. */
+  payload: unknown;
+}
+
 /**
  * Parses and validates raw bytes read from the logical `topic`: JSON, the envelope, a known
  * (type, version) that belongs on this topic, and its payload. Throws
- * ContractValidationError naming every offending field.
+ * ContractValidationError naming every offending field. A claim-checked
+ * envelope (`payloadRef`) is refused here: its payload must be fetched first
+ * (decodeEnvelope, then completeEnvelope), which @baton/bus does.
  */
 export function parseEnvelope(topic: string, raw: Buffer | string | null): ParsedEnvelope {
+  const decoded = decodeEnvelope(topic, raw);
+  if (decoded.header.payloadRef !== undefined) {
+    throw new ContractValidationError(
+      [`payloadRef: the payload of this ${decoded.contract.type} is a claim check (${decoded.header.payloadRef.store} claim ${decoded.header.payloadRef.id}); read it through @baton/bus with a claim store`],
+      `unresolved claim check on ${topic}`,
+    );
+  }
+  return completeEnvelope(decoded, decoded.payload);
+}
+
+/** The first half of parseEnvelope: everything but the payload. */
+export function decodeEnvelope(topic: string, raw: Buffer | string | null): DecodedEnvelope {
   if (raw === null || raw.length === 0) {
     throw new ContractValidationError(['(root): empty message'], `invalid message on ${topic}`);
   }
@@ -66,10 +89,14 @@ export function parseEnvelope(topic: string, raw: Buffer | string | null): Parse
   if (!header.success) {
     throw new ContractValidationError(describeIssues(header.error), `invalid envelope on ${topic}`);
   }
-  const contract = findContract(header.data.type, header.data.version);
+  const { payload, ...fields } = header.data;
+  if (fields.payloadRef !== undefined && payload !== null) {
+    throw new ContractValidationError(['payload: must be null when payloadRef is set'], `invalid envelope on ${topic}`);
+  }
+  const contract = findContract(fields.type, fields.version);
   if (!contract) {
     throw new ContractValidationError(
-      [`type: unknown message ${header.data.type}@${header.data.version}`],
+      [`type: unknown message ${fields.type}@${fields.version}`],
       `invalid envelope on ${topic}`,
     );
   }
@@ -80,12 +107,22 @@ export function parseEnvelope(topic: string, raw: Buffer | string | null): Parse
       `invalid envelope on ${topic}`,
     );
   }
-  const payload = contract.payload.safeParse(header.data.payload);
-  if (!payload.success) {
+  return { topic, header: fields, contract, payload };
+}
+
+/**
+ * The second half: validates `payload` (the inline one, or the one a claim
+ * check resolved to) against the contract. The result never carries a payloadRef.
+ */
+export function completeEnvelope(decoded: DecodedEnvelope, payload: unknown): ParsedEnvelope {
+  const { contract, topic } = decoded;
+  const parsed = contract.payload.safeParse(payload);
+  if (!parsed.success) {
     throw new ContractValidationError(
-      describeIssues(payload.error, 'payload'),
+      describeIssues(parsed.error, 'payload'),
       `invalid ${contract.type}@${contract.version} on ${topic}`,
     );
   }
-  return { envelope: { ...header.data, payload: payload.data }, contract };
+  const { payloadRef: _resolved, ...header } = decoded.header;
+  return { envelope: { ...header, payload: parsed.data }, contract };
 }

@@ -1,6 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 
+/** Where a claim-checked payload is kept; one value per store kind, so a reader knows how to fetch it. */
+export const CLAIM_STORES = ['postgres'] as const;
+export type ClaimStoreKind = (typeof CLAIM_STORES)[number];
+
+/**
+ * A claim check: the envelope's payload is too big for Kafka, so it was stored
+ * (the UTF-8 JSON of the payload, byte for byte) and the envelope carries this
+ * reference with `payload: null`. `version` lets the reference's shape evolve
+ * without touching any message contract; `bytes` and `sha256` let a reader
+ * prove it got exactly what was written.
+ */
+export const payloadRefSchema = z
+  .object({
+    version: z.literal(1),
+    store: z.enum(CLAIM_STORES),
+    id: z.uuid(),
+    bytes: z.number().int().positive(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits'),
+  })
+  .strict();
+export type PayloadRef = z.infer<typeof payloadRefSchema>;
+
 /**
  * The one JSON envelope every message on every Baton topic travels in.
  * `payload` is validated separately against the schema registered for
@@ -19,6 +41,8 @@ export const envelopeSchema = z
     stepId: z.string().min(1).max(200).optional(),
     agentId: z.string().min(1).max(200).optional(),
     team: z.string().min(1).max(200).optional(),
+    /** Set when the payload travels by reference (claim check); `payload` is then null. */
+    payloadRef: payloadRefSchema.optional(),
     payload: z.unknown(),
   })
   .strict();

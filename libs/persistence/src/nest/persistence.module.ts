@@ -8,6 +8,8 @@ import {
 import { initializeDataSource } from '../data-source/initialize-data-source';
 import { Inbox } from '../inbox/inbox';
 import { Outbox } from '../outbox/outbox';
+import type { OutboxClaimOptions } from '../outbox/outbox-claims';
+import { ClaimRetention, type ClaimRetentionOptions } from './claim-retention';
 import { OutboxRelay, type OutboxRelayOptions } from '../outbox/outbox-relay';
 import { PersistenceHealth } from './persistence-health';
 import { lazyOutboxPublisher, PersistenceLifecycle } from './persistence-lifecycle';
@@ -15,6 +17,8 @@ import { PERSISTENCE_OPTIONS } from './persistence.tokens';
 
 export interface PersistenceModuleOptions extends ServiceDataSourceOptions {
   relay?: Pick<OutboxRelayOptions, 'batchSize' | 'pollIntervalMs' | 'retryBaseMs' | 'retryMaxMs'>;
+  /** Claim checks of the outbox (threshold) and the retention of the shared claims table. */
+  claims?: OutboxClaimOptions & ClaimRetentionOptions;
 }
 
 export interface PersistenceModuleAsyncOptions {
@@ -47,7 +51,11 @@ export class PersistenceModule {
           useFactory: (moduleOptions: PersistenceModuleOptions) =>
             initializeDataSource(createServiceDataSource(moduleOptions)),
         },
-        { provide: Outbox, useValue: new Outbox() },
+        {
+          provide: Outbox,
+          inject: [PERSISTENCE_OPTIONS],
+          useFactory: (moduleOptions: PersistenceModuleOptions) => new Outbox(moduleOptions.claims),
+        },
         { provide: Inbox, useValue: new Inbox() },
         {
           provide: OutboxRelay,
@@ -60,8 +68,9 @@ export class PersistenceModule {
         },
         PersistenceHealth,
         PersistenceLifecycle,
+        ClaimRetention,
       ],
-      exports: [DataSource, Outbox, Inbox, OutboxRelay, PersistenceHealth],
+      exports: [DataSource, Outbox, Inbox, OutboxRelay, PersistenceHealth, ClaimRetention],
     };
   }
 }

@@ -1,15 +1,23 @@
 import type { EntityManager } from 'typeorm';
-import { type Envelope, type MessageContract, serializeEnvelope } from '@baton/contracts';
+import type { Envelope, MessageContract } from '@baton/contracts';
 import { outboxChannel, qualifiedName } from '../data-source/identifiers';
 import { schemaOf } from '../data-source/postgres-schema';
 import { PersistenceUsageError } from '../errors';
 import { buildOutboxHeaders } from './outbox-headers';
+import { encodeForOutbox, type OutboxClaimOptions, resolveOutboxClaimOptions } from './outbox-claims';
 
 /**
  * Records messages to publish in the same transaction as the state change that
  * causes them; the OutboxRelay sends them after commit.
  */
 export class Outbox {
+  private readonly claims: Required<OutboxClaimOptions>;
+
+  /** Envelopes over `claimThresholdBytes` are enqueued by reference (claim check, see outbox-claims.ts). */
+  constructor(options: OutboxClaimOptions = {}) {
+    this.claims = resolveOutboxClaimOptions(options);
+  }
+
   /**
    * `manager` must be the transactional manager of the caller's transaction
    * (`dataSource.transaction(async (manager) => ...)`): outside one, the message
@@ -24,6 +32,11 @@ export class Outbox {
         `envelope ${envelope.type}@${envelope.version} does not match contract ${contract.type}@${contract.version}`,
       );
     }
+    const [value] = await encodeForOutbox(
+      manager,
+      [{ contract: contract as MessageContract<unknown>, envelope: envelope as Envelope<unknown> }],
+      this.claims,
+    );
     const schema = schemaOf(manager.connection);
     await manager.query(
       `INSERT INTO ${qualifiedName(schema, 'outbox_messages')} (id, topic, message_key, value, headers)
@@ -32,7 +45,7 @@ export class Outbox {
         envelope.id,
         contract.topic,
         contract.key(envelope),
-        serializeEnvelope(envelope),
+        value,
         JSON.stringify(buildOutboxHeaders(envelope)),
       ],
     );
