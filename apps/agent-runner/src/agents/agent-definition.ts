@@ -34,7 +34,7 @@ export const agentDefinitionSchema = z
     /** A model alias from the gateway configuration. */
     model: z.string().min(1),
     systemPrompt: z.string().min(1),
-    /** The user message; `{{capability}}`, `{{input}}` (JSON), `{{input.<path>}}` and `{{taskId}}` are filled in. */
+    /** The user message; `{{capability}}`, `{{input}}` (JSON), `{{input.<path>}}`, `{{taskId}}`, `{{stepId}}` and `{{context}}` (shared context at dispatch) are filled in. */
     promptTemplate: z.string().min(1).default('Capability: {{capability}}\n\nInput (JSON):\n{{input}}'),
     tools: z.array(z.enum(TOOL_NAMES)).default([]),
     outputSchema: outputSchemaSchema,
