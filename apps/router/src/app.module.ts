@@ -9,6 +9,7 @@ import { ConfigModule } from './config/config.module';
 import { HealthController } from './health/health.controller';
 import { CreateWorkflows1732440000000 } from './persistence/migrations/1732440000000-create-workflows';
 import { Patterns1732500000000 } from './persistence/migrations/1732500000000-patterns';
+import { AgentReservation1732700000000 } from './persistence/migrations/1732700000000-agent-reservation';
 import { Agents1732600000000 } from './persistence/migrations/1732600000000-agents';
 import { AgentEntity } from './persistence/agent.entity';
 import { WorkflowDefinitionEntity } from './persistence/workflow-definition.entity';
@@ -43,7 +44,7 @@ import { WorkflowsModule } from './workflows/workflows.module';
         url: config.databaseUrl,
         schema: config.dbSchema,
         entities: [WorkflowEntity, WorkflowStepEntity, WorkflowDefinitionEntity, AgentEntity],
-        migrations: [CreateWorkflows1732440000000, Patterns1732500000000, Agents1732600000000],
+        migrations: [CreateWorkflows1732440000000, Patterns1732500000000, Agents1732600000000, AgentReservation1732700000000],
       }),
     }),
     WorkflowsModule,

@@ -16,7 +16,7 @@ export {
 export { initializeDataSource, isDataSourceReady } from './data-source/initialize-data-source';
 export { SHARED_MIGRATIONS, type MigrationClass } from './migrations/shared-migrations';
 export { OutboxMessage } from './outbox/outbox-message.entity';
-export { Outbox } from './outbox/outbox';
+export { Outbox, queued, type QueuedMessage } from './outbox/outbox';
 export { buildOutboxHeaders } from './outbox/outbox-headers';
 export { type OutboxClaimOptions } from './outbox/outbox-claims';
 export { CLAIMS_SCHEMA, CLAIMS_TABLE } from './claims/claims-table';

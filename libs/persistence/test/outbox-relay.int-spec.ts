@@ -11,6 +11,7 @@ import {
   type OutboxRecord,
   OutboxRelay,
   PersistenceUsageError,
+  queued,
 } from '../src/index';
 import { eventually } from '../src/testing/eventually';
 import { KafkaProbe, testKafka } from '../src/testing/kafka-probe';
@@ -124,6 +125,25 @@ describe('Outbox and OutboxRelay on real Postgres and Kafka', () => {
     expect(stored.headers).toMatchObject({ 'baton-type': 'workflow.completed', 'baton-version': '1' });
     expect(stored.publishedAt).toBeNull();
     expect(await countRows(dataSource, 'test_orders', 'id = $1', [orderId])).toBe(1);
+  });
+
+  it('enqueues many messages in one call in the given order, and none of them when one does not match its contract', async () => {
+    const workflowId = randomUUID();
+    const envelopes = [completed(workflowId, 1), completed(workflowId, 2), completed(workflowId, 3)];
+    await dataSource.transaction(async (manager) => {
+      await outbox.enqueueMany(manager, envelopes.map((envelope) => queued(workflowCompleted, envelope)));
+    });
+    const rows = await dataSource.getRepository(OutboxMessage).find({ where: { messageKey: workflowId }, order: { seq: 'ASC' } });
+    expect(rows.map((stored) => stored.id)).toEqual(envelopes.map((envelope) => envelope.id));
+
+    const mismatched = { ...completed(workflowId, 4), version: 99 };
+    const good = completed(workflowId, 5);
+    await expect(
+      dataSource.transaction((manager) =>
+        outbox.enqueueMany(manager, [good, mismatched].map((envelope) => queued(workflowCompleted, envelope))),
+      ),
+    ).rejects.toThrow(PersistenceUsageError);
+    expect(await countRows(dataSource, 'outbox_messages', 'id = $1', [good.id])).toBe(0);
   });
 
   it('leaves no message behind when the caller rolls back: state and message commit together or not at all', async () => {

@@ -4,7 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { Envelope, PayloadOf, agentHeartbeat } from '@baton/contracts';
 import { EMPTY_POLICY_SET, parsePolicySet, type PolicySet } from '@baton/policy';
 import { ROUTER_CONFIG, type RouterConfig } from '../config/router-config';
-import { chooseAgent, type Assignment, type Candidate } from './assignment';
+import { rankAgents, type Assignment, type Candidate } from './assignment';
 
 type Heartbeat = PayloadOf<typeof agentHeartbeat>;
 
@@ -26,8 +26,8 @@ export interface AgentView {
 /**
  * The agent registry, kept in Postgres from heartbeats so every router
  * instance (and a restarted one) sees the same agents, and the assignment
- * decision. Assignments are serialized by a transaction-scoped advisory lock,
- * so two concurrent dispatches never both take an agent's last free slot.
+ * decision. An agent's slots are reserved under a per-agent lock held until
+ * commit, so two concurrent dispatches never both take its last free slot.
  */
 @Injectable()
 export class AgentRegistry implements OnModuleInit {
@@ -63,18 +63,16 @@ export class AgentRegistry implements OnModuleInit {
     );
   }
 
-  /** Serializes assignment decisions until the caller's transaction ends. */
-  async lockAssignments(manager: EntityManager): Promise<void> {
-    await manager.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`${this.config.dbSchema}.assignment`]);
-  }
-
-  async choose(
-    manager: EntityManager,
-    task: { capability: string; scopes?: readonly string[] },
-    exclude: ReadonlySet<string> = new Set(),
-  ): Promise<Assignment> {
-    const rows = await this.candidates(manager, `$1 = ANY(a.capabilities)`, [task.capability]);
-    return chooseAgent(rows, task, this.policies, exclude);
+  /**
+   * An assignment session for one transaction: candidates are read once per
+   * capability, and each reservation takes a per-agent slot that holds until
+   * commit (see the reserve_agent migration), so concurrent transitions spread
+   * over agents instead of queueing on one lock.
+   */
+  assignments(manager: EntityManager): AgentAssignments {
+    return new AgentAssignments(manager, this.policies, this.config.dbSchema, (capability) =>
+      this.candidates(manager, `$1 = ANY(a.capabilities)`, [capability]),
+    );
   }
 
   async list(): Promise<AgentView[]> {
@@ -139,4 +137,38 @@ interface AgentRow {
   last_seen_at: string | Date;
   live: boolean;
   load: string | number;
+}
+
+/** Reservations of one transaction; `pending` counts what it reserved and has not written yet. */
+export class AgentAssignments {
+  private readonly candidatesByCapability = new Map<string, Promise<Candidate[]>>();
+  private readonly pending = new Map<string, number>();
+
+  constructor(
+    private readonly manager: EntityManager,
+    private readonly policies: PolicySet,
+    private readonly schema: string,
+    private readonly load: (capability: string) => Promise<Candidate[]>,
+  ) {}
+
+  /** Reserves a slot of the best eligible agent, or says why none can take the task now. */
+  async reserve(task: { capability: string; scopes?: readonly string[] }, exclude: ReadonlySet<string> = new Set()): Promise<Assignment> {
+    let candidates = this.candidatesByCapability.get(task.capability);
+    if (!candidates) {
+      candidates = this.load(task.capability);
+      this.candidatesByCapability.set(task.capability, candidates);
+    }
+    const withPending = (await candidates).map((c) => ({ ...c, load: c.load + (this.pending.get(c.agentId) ?? 0) }));
+    const ranking = rankAgents(withPending, task, this.policies, exclude);
+    if ('reason' in ranking) return ranking;
+    const ids = ranking.ranked.map((c) => c.agentId);
+    const rows: Array<{ agent_id: string | null }> = await this.manager.query(
+      `SELECT "${this.schema.replace(/"/g, '""')}".reserve_agent($1::text[], $2::int[], $3) AS agent_id`,
+      [ids, ids.map((id) => this.pending.get(id) ?? 0), `${this.schema}.agent:`],
+    );
+    const agentId = rows[0]?.agent_id ?? null;
+    if (agentId === null) return { reason: `all ${ids.length} eligible agent(s) for "${task.capability}" are at max concurrency` };
+    this.pending.set(agentId, (this.pending.get(agentId) ?? 0) + 1);
+    return { agentId };
+  }
 }

@@ -26,12 +26,13 @@ import {
   type PayloadOf,
   type WorkflowDefinition,
 } from '@baton/contracts';
-import { Inbox, Outbox } from '@baton/persistence';
-import { AgentRegistry } from '../agents/agent-registry.service';
+import { Inbox, Outbox, queued, type QueuedMessage } from '@baton/persistence';
+import { AgentRegistry, type AgentAssignments } from '../agents/agent-registry.service';
 import { ROUTER_CONFIG, type RouterConfig } from '../config/router-config';
 import { fromStoredJson, toStoredJson } from '../persistence/stored-json';
 import { WorkflowStepEntity } from '../persistence/workflow-step.entity';
 import { WorkflowEntity } from '../persistence/workflow.entity';
+import { WorkflowStore } from '../persistence/workflow-store';
 import { decide, type NodeSpec, type NodeState } from './engine/workflow-engine';
 import { WorkflowNotFoundError, WorkflowNotRunningError } from './workflow-errors';
 
@@ -52,6 +53,49 @@ type TaskFailedPayload = PayloadOf<typeof taskFailed>;
 type CancelReason = PayloadOf<typeof taskCancelRequested>['reason'];
 
 /**
+ * One transition of one workflow, inside its transaction: the workflow row
+ * (locked) and all its step rows in memory, what changed, and the messages it
+ * causes. Everything is written at the end: changed steps, the workflow if it
+ * finished, and the outbox rows, so agent reservations (which count written
+ * steps plus this transition's pending ones) never count a step twice.
+ */
+class Transition {
+  readonly messages: QueuedMessage[] = [];
+  readonly changed = new Set<WorkflowStepEntity>();
+  workflowFinished = false;
+  private assignmentSession: AgentAssignments | undefined;
+
+  constructor(
+    readonly manager: EntityManager,
+    readonly workflow: WorkflowEntity,
+    readonly steps: WorkflowStepEntity[],
+    private readonly registry: AgentRegistry,
+  ) {}
+
+  get assignments(): AgentAssignments {
+    this.assignmentSession ??= this.registry.assignments(this.manager);
+    return this.assignmentSession;
+  }
+
+  find(stepId: string): WorkflowStepEntity | undefined {
+    return this.steps.find((step) => step.stepId === stepId);
+  }
+
+  touch(step: WorkflowStepEntity): void {
+    this.changed.add(step);
+  }
+
+  emit<P>(contract: MessageContract<P>, payload: P, meta: EnvelopeMeta): void {
+    this.messages.push(queued(contract, createEnvelope(contract, payload, meta)));
+  }
+
+  /** Completion order within the workflow; the workflow lock makes the in-memory maximum safe. */
+  nextCompletionOrder(): number {
+    return this.steps.reduce((max, step) => Math.max(max, step.completionOrder ?? 0), 0) + 1;
+  }
+}
+
+/**
  * Workflow state transitions. Each one is a single transaction that locks the
  * workflow row, changes the step rows and enqueues the messages it causes
  * (outbox); consumed messages are recorded in the inbox in that same
@@ -64,6 +108,7 @@ export class WorkflowsService {
   private readonly logger = new Logger(WorkflowsService.name);
   /** Heartbeats are only trusted once this process had time to read them. */
   private readonly startedAt = Date.now();
+  private readonly store: WorkflowStore;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -71,7 +116,9 @@ export class WorkflowsService {
     private readonly inbox: Inbox,
     private readonly registry: AgentRegistry,
     @Inject(ROUTER_CONFIG) private readonly config: RouterConfig,
-  ) {}
+  ) {
+    this.store = new WorkflowStore(config.dbSchema);
+  }
 
   async start(command: StartWorkflow): Promise<WorkflowEntity> {
     await this.dataSource.transaction((manager) => this.startIn(manager, command));
@@ -86,45 +133,44 @@ export class WorkflowsService {
   }
 
   async onTaskCompleted(envelope: Envelope<TaskCompletedPayload>): Promise<void> {
-    await this.inbox.handleOnce(this.dataSource, 'router.task-results', envelope, async (manager) => {
-      const result = envelope.payload;
-      const workflow = await this.lockRunning(manager, result.workflowId);
-      if (!workflow) return;
-      const step = await this.currentAttempt(manager, result.workflowId, result.stepId, result.taskId);
-      if (!step) return;
-      const meta = this.causedBy(envelope, workflow);
-
-      step.status = 'completed';
-      step.output = toStoredJson(result.output);
-      step.confidence = result.confidence;
-      step.agentId = result.agentId;
-      step.completedAt = new Date();
-      step.deadlineAt = null;
-      step.completionOrder = await this.nextCompletionOrder(manager, workflow.id);
-      await manager.save(step);
-      await this.emit(manager, stepCompleted, {
-        workflowId: step.workflowId,
-        stepId: step.stepId,
-        taskId: result.taskId,
-        attempt: step.attempt,
-        agentId: result.agentId,
-        output: result.output,
-        confidence: result.confidence,
-      }, { ...meta, stepId: step.stepId });
-      await this.advance(manager, workflow, meta);
-    });
+    const result = envelope.payload;
+    await this.inbox.handleOnce(this.dataSource, 'router.task-results', envelope, (manager) =>
+      this.transition(manager, result.workflowId, async (t) => {
+        const step = this.currentAttempt(t, result.stepId, result.taskId);
+        if (!step) return;
+        const meta = this.causedBy(envelope, t.workflow);
+        step.status = 'completed';
+        step.output = toStoredJson(result.output);
+        step.confidence = result.confidence;
+        step.agentId = result.agentId;
+        step.completedAt = new Date();
+        step.deadlineAt = null;
+        step.completionOrder = t.nextCompletionOrder();
+        t.touch(step);
+        t.emit(stepCompleted, {
+          workflowId: step.workflowId,
+          stepId: step.stepId,
+          taskId: result.taskId,
+          attempt: step.attempt,
+          agentId: result.agentId,
+          output: result.output,
+          confidence: result.confidence,
+        }, { ...meta, stepId: step.stepId });
+        await this.advance(t, meta);
+      }),
+    );
   }
 
   async onTaskFailed(envelope: Envelope<TaskFailedPayload>): Promise<void> {
-    await this.inbox.handleOnce(this.dataSource, 'router.task-results', envelope, async (manager) => {
-      const failure = envelope.payload;
-      const workflow = await this.lockRunning(manager, failure.workflowId);
-      if (!workflow) return;
-      const step = await this.currentAttempt(manager, failure.workflowId, failure.stepId, failure.taskId);
-      if (!step) return;
-      step.agentId = failure.agentId;
-      await this.attemptFailed(manager, workflow, step, failure.error, this.causedBy(envelope, workflow));
-    });
+    const failure = envelope.payload;
+    await this.inbox.handleOnce(this.dataSource, 'router.task-results', envelope, (manager) =>
+      this.transition(manager, failure.workflowId, async (t) => {
+        const step = this.currentAttempt(t, failure.stepId, failure.taskId);
+        if (!step) return;
+        step.agentId = failure.agentId;
+        await this.attemptFailed(t, step, failure.error, this.causedBy(envelope, t.workflow));
+      }),
+    );
   }
 
   /** Dispatches again every step whose retry backoff has elapsed; returns how many. */
@@ -137,14 +183,14 @@ export class WorkflowsService {
     });
     let count = 0;
     for (const { workflowId, stepId } of due) {
-      await this.dataSource.transaction(async (manager) => {
-        const workflow = await this.lockRunning(manager, workflowId);
-        if (!workflow) return;
-        const step = await manager.findOneBy(WorkflowStepEntity, { workflowId, stepId });
-        if (!step || step.status !== 'retry_wait' || !step.spec || (step.notBefore && step.notBefore > new Date())) return;
-        await this.dispatchAttempt(manager, workflow, step, step.spec, step.attempt + 1, this.own(workflow));
-        count += 1;
-      });
+      await this.dataSource.transaction((manager) =>
+        this.transition(manager, workflowId, async (t) => {
+          const step = t.find(stepId);
+          if (!step || step.status !== 'retry_wait' || !step.spec || (step.notBefore && step.notBefore > new Date())) return;
+          await this.dispatchAttempt(t, step, step.spec, step.attempt + 1, this.own(t.workflow));
+          count += 1;
+        }),
+      );
     }
     return count;
   }
@@ -162,23 +208,22 @@ export class WorkflowsService {
       .getMany();
     let count = 0;
     for (const { workflowId, stepId } of overdue) {
-      await this.dataSource.transaction(async (manager) => {
-        const workflow = await this.lockRunning(manager, workflowId);
-        if (!workflow) return;
-        const step = await manager.findOneBy(WorkflowStepEntity, { workflowId, stepId });
-        if (!step || step.status !== 'dispatched' || !step.deadlineAt || step.deadlineAt > new Date()) return;
-        const meta = this.own(workflow);
-        await this.cancelAttempt(manager, step, 'timed_out', meta);
-        const timeoutMs = step.spec?.timeoutMs ?? this.config.defaultStepTimeoutMs;
-        await this.attemptFailed(
-          manager,
-          workflow,
-          step,
-          { code: 'timed_out', message: `step ${stepId} attempt ${step.attempt} timed out after ${timeoutMs} ms`, retryable: true },
-          meta,
-        );
-        count += 1;
-      });
+      await this.dataSource.transaction((manager) =>
+        this.transition(manager, workflowId, async (t) => {
+          const step = t.find(stepId);
+          if (!step || step.status !== 'dispatched' || !step.deadlineAt || step.deadlineAt > new Date()) return;
+          const meta = this.own(t.workflow);
+          this.cancelAttempt(t, step, 'timed_out', meta);
+          const timeoutMs = step.spec?.timeoutMs ?? this.config.defaultStepTimeoutMs;
+          await this.attemptFailed(
+            t,
+            step,
+            { code: 'timed_out', message: `step ${stepId} attempt ${step.attempt} timed out after ${timeoutMs} ms`, retryable: true },
+            meta,
+          );
+          count += 1;
+        }),
+      );
     }
     return count;
   }
@@ -186,27 +231,25 @@ export class WorkflowsService {
   /** Cancels a running workflow: open attempts are asked to stop, nothing further is dispatched. */
   async cancel(workflowId: string, requestedBy: string, reason: string): Promise<WorkflowEntity> {
     await this.dataSource.transaction(async (manager) => {
-      const workflow = await manager.findOne(WorkflowEntity, { where: { id: workflowId }, lock: { mode: 'pessimistic_write' } });
+      const workflow = await this.store.lockWorkflow(manager, workflowId);
       if (!workflow) throw new WorkflowNotFoundError(workflowId);
       if (workflow.status !== 'running') throw new WorkflowNotRunningError(workflowId, workflow.status);
+      const t = new Transition(manager, workflow, await this.store.steps(manager, workflowId), this.registry);
       const meta = this.own(workflow);
-      const open = await manager.find(WorkflowStepEntity, { where: [
-        { workflowId, status: 'dispatched' },
-        { workflowId, status: 'retry_wait' },
-        { workflowId, status: 'waiting_for_agent' },
-      ] });
-      for (const step of open) {
-        if (step.status === 'dispatched') await this.cancelAttempt(manager, step, 'workflow_cancelled', meta);
+      for (const step of t.steps) {
+        if (step.status !== 'dispatched' && step.status !== 'retry_wait' && step.status !== 'waiting_for_agent') continue;
+        if (step.status === 'dispatched') this.cancelAttempt(t, step, 'workflow_cancelled', meta);
         step.status = 'cancelled';
         step.deadlineAt = null;
         step.notBefore = null;
         step.completedAt = new Date();
-        await manager.save(step);
+        t.touch(step);
       }
       workflow.status = 'cancelled';
       workflow.error = { code: 'cancelled', message: reason };
-      await manager.save(workflow);
-      await this.emit(manager, workflowCancelled, { workflowId, reason, requestedBy }, meta);
+      t.workflowFinished = true;
+      t.emit(workflowCancelled, { workflowId, reason, requestedBy }, meta);
+      await this.write(t);
     });
     return this.get(workflowId);
   }
@@ -222,11 +265,8 @@ export class WorkflowsService {
   }
 
   private async startIn(manager: EntityManager, command: StartWorkflow): Promise<void> {
-    if (await manager.existsBy(WorkflowEntity, { id: command.workflowId })) {
-      this.logger.warn({ msg: 'workflow already exists; request ignored', workflowId: command.workflowId });
-      return;
-    }
-    const workflow = manager.create(WorkflowEntity, {
+    const now = new Date();
+    const workflow: WorkflowEntity = {
       id: command.workflowId,
       name: command.definition.name,
       definition: command.definition,
@@ -237,45 +277,67 @@ export class WorkflowsService {
       error: null,
       correlationId: command.cause?.correlationId ?? command.workflowId,
       requestedBy: command.requestedBy,
-    });
-    await manager.save(workflow);
+      createdAt: now,
+      updatedAt: now,
+    };
+    if (!(await this.store.insertWorkflow(manager, workflow))) {
+      this.logger.warn({ msg: 'workflow already exists; request ignored', workflowId: command.workflowId });
+      return;
+    }
     const meta: EnvelopeMeta = {
       source: SOURCE,
       correlationId: workflow.correlationId,
       workflowId: workflow.id,
       ...(command.cause ? { causationId: command.cause.id } : {}),
     };
-    await this.emit(manager, workflowStarted, {
-      workflowId: workflow.id,
-      definition: command.definition,
-      input: command.input,
-    }, meta);
-    await this.advance(manager, workflow, meta);
+    const t = new Transition(manager, workflow, [], this.registry);
+    t.emit(workflowStarted, { workflowId: workflow.id, definition: command.definition, input: command.input }, meta);
+    await this.advance(t, meta);
+    await this.write(t);
+  }
+
+  /**
+   * Runs `body` on the locked workflow and its steps, then writes what it
+   * changed; a workflow that is gone or no longer running is left alone.
+   */
+  private async transition(manager: EntityManager, workflowId: string, body: (t: Transition) => Promise<void>): Promise<void> {
+    const workflow = await this.store.lockWorkflow(manager, workflowId);
+    if (!workflow || workflow.status !== 'running') {
+      this.logger.warn({ msg: 'event for a workflow that is not running ignored', workflowId, status: workflow?.status });
+      return;
+    }
+    const t = new Transition(manager, workflow, await this.store.steps(manager, workflowId), this.registry);
+    await body(t);
+    await this.write(t);
+  }
+
+  private async write(t: Transition): Promise<void> {
+    await this.store.saveSteps(t.manager, t.changed);
+    if (t.workflowFinished) await this.store.finishWorkflow(t.manager, t.workflow);
+    await this.outbox.enqueueMany(t.manager, t.messages);
   }
 
   /** Applies the engine's decision: cancel what is no longer needed, dispatch what is ready, finish. */
-  private async advance(manager: EntityManager, workflow: WorkflowEntity, meta: EnvelopeMeta): Promise<void> {
-    const rows = await manager.find(WorkflowStepEntity, { where: { workflowId: workflow.id } });
-    const byId = new Map(rows.map((row) => [row.stepId, row]));
-    const nodes = new Map<string, NodeState>(rows.map((row) => [row.stepId, nodeStateOf(row)]));
+  private async advance(t: Transition, meta: EnvelopeMeta): Promise<void> {
+    const { workflow } = t;
+    const nodes = new Map<string, NodeState>(t.steps.map((row) => [row.stepId, nodeStateOf(row)]));
     const decision = decide(workflow.definition, fromStoredJson(workflow.input), nodes);
 
     for (const stepId of decision.cancel) {
-      const step = byId.get(stepId);
+      const step = t.find(stepId);
       if (!step) continue;
-      if (step.status === 'dispatched') await this.cancelAttempt(manager, step, 'superseded', meta);
+      if (step.status === 'dispatched') this.cancelAttempt(t, step, 'superseded', meta);
       step.status = 'cancelled';
       step.deadlineAt = null;
       step.notBefore = null;
       step.completedAt = new Date();
-      await manager.save(step);
+      t.touch(step);
     }
-    let position = rows.length;
     for (const spec of decision.dispatch) {
-      const step = manager.create(WorkflowStepEntity, {
+      const step: WorkflowStepEntity = {
         workflowId: workflow.id,
         stepId: spec.stepId,
-        position: position++,
+        position: t.steps.length,
         capability: spec.capability,
         status: 'pending',
         attempt: 0,
@@ -292,41 +354,34 @@ export class WorkflowsService {
         notBefore: null,
         waitReason: null,
         completionOrder: null,
-      });
-      await this.dispatchAttempt(manager, workflow, step, spec, 1, meta);
+      };
+      t.steps.push(step);
+      await this.dispatchAttempt(t, step, spec, 1, meta);
     }
     if (!decision.outcome) return;
+    t.workflowFinished = true;
     if (decision.outcome.status === 'completed') {
       workflow.status = 'completed';
       workflow.output = toStoredJson(decision.outcome.output);
-      await manager.save(workflow);
-      await this.emit(manager, workflowCompleted, { workflowId: workflow.id, output: decision.outcome.output }, meta);
+      t.emit(workflowCompleted, { workflowId: workflow.id, output: decision.outcome.output }, meta);
       return;
     }
     workflow.status = 'failed';
     workflow.error = { code: decision.outcome.error.code, message: decision.outcome.error.message };
-    await manager.save(workflow);
-    await this.emit(manager, workflowFailed, {
+    t.emit(workflowFailed, {
       workflowId: workflow.id,
       stepId: decision.outcome.stepId,
       error: decision.outcome.error,
     }, meta);
   }
 
-  private async dispatchAttempt(
-    manager: EntityManager,
-    workflow: WorkflowEntity,
-    step: WorkflowStepEntity,
-    spec: NodeSpec,
-    attempt: number,
-    meta: EnvelopeMeta,
-  ): Promise<void> {
+  private async dispatchAttempt(t: Transition, step: WorkflowStepEntity, spec: NodeSpec, attempt: number, meta: EnvelopeMeta): Promise<void> {
     step.attempt = attempt;
     step.taskId = randomUUID();
     step.notBefore = null;
     step.agentId = null;
     step.status = 'pending';
-    await this.assign(manager, workflow, step, spec, meta);
+    await this.assign(t, step, spec, meta);
   }
 
   /**
@@ -336,19 +391,19 @@ export class WorkflowsService {
    * so agents' effects stay once.
    */
   private async assign(
-    manager: EntityManager,
-    workflow: WorkflowEntity,
+    t: Transition,
     step: WorkflowStepEntity,
     spec: NodeSpec,
     meta: EnvelopeMeta,
     exclude: ReadonlySet<string> = new Set(),
   ): Promise<boolean> {
+    const { workflow } = t;
     const taskId = step.taskId ?? randomUUID();
     step.taskId = taskId;
+    t.touch(step);
     const now = new Date();
     const stepMeta = { ...meta, stepId: step.stepId };
-    await this.registry.lockAssignments(manager);
-    const choice = await this.registry.choose(manager, spec, exclude);
+    const choice = await t.assignments.reserve(spec, exclude);
     if ('reason' in choice) {
       const firstWait = step.status !== 'waiting_for_agent';
       step.status = 'waiting_for_agent';
@@ -357,17 +412,14 @@ export class WorkflowsService {
       if (firstWait) {
         step.dispatchedAt = now;
         step.deadlineAt = new Date(now.getTime() + (workflow.definition.agentWaitTimeoutMs ?? this.config.agentWaitTimeoutMs));
-      }
-      await manager.save(step);
-      if (firstWait) {
-        await this.emit(manager, stepWaitingForAgent, {
+        t.emit(stepWaitingForAgent, {
           workflowId: workflow.id,
           stepId: step.stepId,
           taskId,
           attempt: step.attempt,
           capability: spec.capability,
           reason: choice.reason,
-          waitUntil: (step.deadlineAt ?? now).toISOString(),
+          waitUntil: step.deadlineAt.toISOString(),
         }, stepMeta);
       }
       return false;
@@ -378,8 +430,7 @@ export class WorkflowsService {
     step.waitReason = null;
     step.dispatchedAt = now;
     step.deadlineAt = new Date(now.getTime() + timeoutMs);
-    await manager.save(step);
-    await this.emit(manager, taskAssigned, {
+    t.emit(taskAssigned, {
       taskId,
       workflowId: workflow.id,
       stepId: step.stepId,
@@ -390,7 +441,7 @@ export class WorkflowsService {
       timeoutMs,
       ...(spec.scopes ? { scopes: spec.scopes } : {}),
     }, { ...stepMeta, agentId: choice.agentId });
-    await this.emit(manager, stepDispatched, {
+    t.emit(stepDispatched, {
       workflowId: workflow.id,
       stepId: step.stepId,
       taskId,
@@ -412,22 +463,22 @@ export class WorkflowsService {
     });
     let assigned = 0;
     for (const { workflowId, stepId } of waiting) {
-      await this.dataSource.transaction(async (manager) => {
-        const workflow = await this.lockRunning(manager, workflowId);
-        if (!workflow) return;
-        const step = await manager.findOneBy(WorkflowStepEntity, { workflowId, stepId });
-        if (!step || step.status !== 'waiting_for_agent' || !step.spec) return;
-        const meta = this.own(workflow);
-        if (step.deadlineAt && step.deadlineAt <= new Date()) {
-          await this.attemptFailed(manager, workflow, step, {
-            code: 'no_eligible_agent',
-            message: `no eligible agent before the wait deadline: ${step.waitReason ?? 'unknown'}`,
-            retryable: false,
-          }, meta);
-          return;
-        }
-        if (await this.assign(manager, workflow, step, step.spec, meta)) assigned += 1;
-      });
+      await this.dataSource.transaction((manager) =>
+        this.transition(manager, workflowId, async (t) => {
+          const step = t.find(stepId);
+          if (!step || step.status !== 'waiting_for_agent' || !step.spec) return;
+          const meta = this.own(t.workflow);
+          if (step.deadlineAt && step.deadlineAt <= new Date()) {
+            await this.attemptFailed(t, step, {
+              code: 'no_eligible_agent',
+              message: `no eligible agent before the wait deadline: ${step.waitReason ?? 'unknown'}`,
+              retryable: false,
+            }, meta);
+            return;
+          }
+          if (await this.assign(t, step, step.spec, meta)) assigned += 1;
+        }),
+      );
     }
     return assigned;
   }
@@ -449,37 +500,30 @@ export class WorkflowsService {
     let moved = 0;
     const deadSet = new Set(dead);
     for (const { workflowId, stepId } of held) {
-      await this.dataSource.transaction(async (manager) => {
-        const workflow = await this.lockRunning(manager, workflowId);
-        if (!workflow) return;
-        const step = await manager.findOneBy(WorkflowStepEntity, { workflowId, stepId });
-        if (!step || step.status !== 'dispatched' || !step.agentId || !deadSet.has(step.agentId) || !step.spec || !step.taskId) return;
-        const meta = this.own(workflow);
-        const stepMeta = { ...meta, stepId };
-        const fromAgentId = step.agentId;
-        const ref = { taskId: step.taskId, workflowId, stepId, attempt: step.attempt };
-        await this.emit(manager, taskCancelRequested, { ...ref, agentId: fromAgentId, reason: 'superseded' }, stepMeta);
-        const reason = `agent ${fromAgentId} missed heartbeats for ${this.config.agentTimeoutMs} ms`;
-        await this.emit(manager, stepReassigned, { ...ref, fromAgentId, reason }, stepMeta);
-        step.status = 'pending';
-        const assigned = await this.assign(manager, workflow, step, step.spec, meta, deadSet);
-        this.logger.log({ msg: 'task of a dead agent reassigned', workflowId, stepId, fromAgentId, toAgentId: assigned ? step.agentId : null });
-        moved += 1;
-      });
+      await this.dataSource.transaction((manager) =>
+        this.transition(manager, workflowId, async (t) => {
+          const step = t.find(stepId);
+          if (!step || step.status !== 'dispatched' || !step.agentId || !deadSet.has(step.agentId) || !step.spec || !step.taskId) return;
+          const stepMeta = { ...this.own(t.workflow), stepId };
+          const fromAgentId = step.agentId;
+          const ref = { taskId: step.taskId, workflowId, stepId, attempt: step.attempt };
+          t.emit(taskCancelRequested, { ...ref, agentId: fromAgentId, reason: 'superseded' }, stepMeta);
+          const reason = `agent ${fromAgentId} missed heartbeats for ${this.config.agentTimeoutMs} ms`;
+          t.emit(stepReassigned, { ...ref, fromAgentId, reason }, stepMeta);
+          step.status = 'pending';
+          const assigned = await this.assign(t, step, step.spec, this.own(t.workflow), deadSet);
+          this.logger.log({ msg: 'task of a dead agent reassigned', workflowId, stepId, fromAgentId, toAgentId: assigned ? step.agentId : null });
+          moved += 1;
+        }),
+      );
     }
     return moved;
   }
 
   /** A failed or timed-out attempt: retried after a backoff while the policy allows, else the step fails. */
-  private async attemptFailed(
-    manager: EntityManager,
-    workflow: WorkflowEntity,
-    step: WorkflowStepEntity,
-    error: ErrorInfo,
-    meta: EnvelopeMeta,
-  ): Promise<void> {
+  private async attemptFailed(t: Transition, step: WorkflowStepEntity, error: ErrorInfo, meta: EnvelopeMeta): Promise<void> {
     const stepMeta = { ...meta, stepId: step.stepId };
-    await this.emit(manager, stepFailed, {
+    t.emit(stepFailed, {
       workflowId: step.workflowId,
       stepId: step.stepId,
       taskId: step.taskId ?? randomUUID(),
@@ -493,12 +537,12 @@ export class WorkflowsService {
     };
     step.deadlineAt = null;
     step.error = error;
+    t.touch(step);
     if (error.retryable && step.attempt < retry.maxAttempts && step.spec) {
       const delay = Math.round(retry.backoffMs * retry.backoffMultiplier ** (step.attempt - 1));
       step.status = 'retry_wait';
       step.notBefore = new Date(Date.now() + delay);
-      await manager.save(step);
-      await this.emit(manager, stepRetryScheduled, {
+      t.emit(stepRetryScheduled, {
         workflowId: step.workflowId,
         stepId: step.stepId,
         nextAttempt: step.attempt + 1,
@@ -509,51 +553,27 @@ export class WorkflowsService {
     }
     step.status = 'failed';
     step.completedAt = new Date();
-    step.completionOrder = await this.nextCompletionOrder(manager, workflow.id);
-    await manager.save(step);
-    await this.advance(manager, workflow, meta);
+    step.completionOrder = t.nextCompletionOrder();
+    await this.advance(t, meta);
   }
 
-  private async cancelAttempt(manager: EntityManager, step: WorkflowStepEntity, reason: CancelReason, meta: EnvelopeMeta): Promise<void> {
+  private cancelAttempt(t: Transition, step: WorkflowStepEntity, reason: CancelReason, meta: EnvelopeMeta): void {
     if (!step.taskId) return;
     const ref = { taskId: step.taskId, workflowId: step.workflowId, stepId: step.stepId, attempt: step.attempt };
     const stepMeta = { ...meta, stepId: step.stepId };
-    await this.emit(manager, taskCancelRequested, { ...ref, ...(step.agentId ? { agentId: step.agentId } : {}), reason }, stepMeta);
-    await this.emit(manager, stepCancelled, { ...ref, reason }, stepMeta);
-  }
-
-  /** Locks the workflow row (serializing its transitions); undefined when it is gone or no longer running. */
-  private async lockRunning(manager: EntityManager, workflowId: string): Promise<WorkflowEntity | undefined> {
-    const workflow = await manager.findOne(WorkflowEntity, { where: { id: workflowId }, lock: { mode: 'pessimistic_write' } });
-    if (!workflow || workflow.status !== 'running') {
-      this.logger.warn({ msg: 'event for a workflow that is not running ignored', workflowId, status: workflow?.status });
-      return undefined;
-    }
-    return workflow;
+    t.emit(taskCancelRequested, { ...ref, ...(step.agentId ? { agentId: step.agentId } : {}), reason }, stepMeta);
+    t.emit(stepCancelled, { ...ref, reason }, stepMeta);
   }
 
   /** The step row if `taskId` is its current, still-open attempt; stale or duplicate results get undefined. */
-  private async currentAttempt(
-    manager: EntityManager,
-    workflowId: string,
-    stepId: string,
-    taskId: string,
-  ): Promise<WorkflowStepEntity | undefined> {
-    const step = await manager.findOneBy(WorkflowStepEntity, { workflowId, stepId });
+  private currentAttempt(t: Transition, stepId: string, taskId: string): WorkflowStepEntity | undefined {
+    const step = t.find(stepId);
     // A result for the open task id counts even if the task was parked for reassignment meanwhile.
     if (!step || step.taskId !== taskId || (step.status !== 'dispatched' && step.status !== 'waiting_for_agent')) {
-      this.logger.warn({ msg: 'stale task result ignored', workflowId, stepId, taskId });
+      this.logger.warn({ msg: 'stale task result ignored', workflowId: t.workflow.id, stepId, taskId });
       return undefined;
     }
     return step;
-  }
-
-  private async nextCompletionOrder(manager: EntityManager, workflowId: string): Promise<number> {
-    const rows: Array<{ next: number }> = await manager.query(
-      `SELECT COALESCE(MAX(completion_order), 0) + 1 AS next FROM ${this.table('workflow_steps')} WHERE workflow_id = $1`,
-      [workflowId],
-    );
-    return Number(rows[0]?.next ?? 1);
   }
 
   private table(name: string): string {
@@ -566,15 +586,6 @@ export class WorkflowsService {
 
   private causedBy(cause: Envelope, workflow: WorkflowEntity): EnvelopeMeta {
     return { ...this.own(workflow), causationId: cause.id };
-  }
-
-  private async emit<P>(
-    manager: EntityManager,
-    contract: MessageContract<P>,
-    payload: P,
-    meta: EnvelopeMeta,
-  ): Promise<void> {
-    await this.outbox.enqueue(manager, contract, createEnvelope(contract, payload, meta));
   }
 }
 
