@@ -84,6 +84,8 @@ async function main(): Promise<void> {
   const router = routerApp.baseUrl;
   const headers = { authorization: `Bearer ${DEV_API_KEY}`, 'content-type': 'application/json' };
   const example = readFileSync(join(__dirname, 'example-workflow.json'), 'utf8');
+  // The router refuses capabilities no agent announced yet: wait for the runner's first heartbeat to reach it.
+  await agentsListed(`${router}/agents`, headers, capabilitiesIn(example));
   say('\nBaton: submitting the example workflow (tools/start/example-workflow.json) ...');
   const accepted = await fetch(`${router}/workflows`, { method: 'POST', headers, body: example });
   if (accepted.status !== 202) throw new Error(`POST /workflows answered ${accepted.status}: ${await accepted.text()}`);
@@ -119,6 +121,26 @@ Where to look:
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);
   });
+}
+
+function capabilitiesIn(workflowJson: string): string[] {
+  const found = new Set<string>();
+  JSON.stringify(JSON.parse(workflowJson), (key, value: unknown) => {
+    if (key === 'capability' && typeof value === 'string') found.add(value);
+    return value;
+  });
+  return [...found];
+}
+
+async function agentsListed(url: string, headers: Record<string, string>, capabilities: readonly string[]): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const agents = (await (await fetch(url, { headers })).json()) as Array<{ capabilities: string[] }>;
+    const known = new Set(agents.flatMap((agent) => agent.capabilities));
+    if (capabilities.every((capability) => known.has(capability))) return;
+    if (Date.now() > deadline) throw new Error(`no agent announced ${capabilities.filter((c) => !known.has(c)).join(', ')} within 60 s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 async function follow(url: string, headers: Record<string, string>): Promise<WorkflowView> {

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { BusModule } from '@baton/bus';
+import type { PostgresClaimStore } from '@baton/persistence';
 import { TOPICS } from '@baton/contracts';
+import { CLAIM_STORE, ClaimStoreShutdown, ClaimsModule } from './claims/claim-store.provider';
 import { ConfigModule } from './config/config.module';
 import { RUNNER_CONFIG, type RunnerConfig } from './config/runner-config';
 import { HealthController } from './health/health.controller';
@@ -10,8 +12,12 @@ import { TasksModule } from './tasks/tasks.module';
   imports: [
     ConfigModule,
     BusModule.forRootAsync({
-      inject: [RUNNER_CONFIG],
-      useFactory: (config: RunnerConfig) => ({
+      imports: [ClaimsModule],
+      inject: [RUNNER_CONFIG, CLAIM_STORE],
+      useFactory: (config: RunnerConfig, claimStore: PostgresClaimStore | null) => ({
+        // Results over the threshold are stored by reference; claim-checked tasks from the router are read back.
+        ...(claimStore ? { claimStore } : {}),
+        claimThresholdBytes: config.claimThresholdBytes,
         brokers: config.kafkaBrokers,
         clientId: `agent-runner-${config.instanceId}`,
         // One consumer group: more runner processes share the tasks.
@@ -33,5 +39,6 @@ import { TasksModule } from './tasks/tasks.module';
     TasksModule,
   ],
   controllers: [HealthController],
+  providers: [ClaimStoreShutdown],
 })
 export class AppModule {}

@@ -149,9 +149,10 @@ describe('router assignment, end to end', () => {
     const failed = await settled(forbidden, 'failed');
     expect(failed.error).toMatchObject({ code: 'no_eligible_agent' });
 
-    const unknown = await run({ ...oneStep('nobody', 'astrology'), agentWaitTimeoutMs: 1000 });
-    expect((await workflowOf(unknown)).steps[0]?.waitReason).toBe('no live agent has capability "astrology"');
-    await settled(unknown, 'failed');
+    // A capability no agent ever announced is refused at submission (ROUTER_REJECT_UNKNOWN_CAPABILITIES, default on).
+    const unknown = await api('/workflows', { method: 'POST', body: JSON.stringify({ definition: oneStep('nobody', 'astrology'), input: {} }) });
+    expect(unknown.status).toBe(422);
+    expect(await unknown.json()).toMatchObject({ issues: ['steps[0].capability: unknown capability "astrology" (no agent has announced it)'] });
   });
 
   it('moves the task of an agent that stops heartbeating to another agent, keeping the task id', async () => {

@@ -18,7 +18,8 @@ import {
 } from '@baton/contracts';
 import { expectEventually, freePort, spawnApp, testInfra, uniqueName, type SpawnedApp } from '@baton/testing';
 import { projectWorkflows } from './router-event-log';
-import { TestAgents } from './router-test-agents';
+import { ALL_CAPABILITIES, TestAgents } from './router-test-agents';
+import { agentsAnnounced } from './router-agents-ready';
 
 const API_KEY = 'e2e-test-key-0123456789abcdef';
 const KILLS = 10;
@@ -172,6 +173,7 @@ describe('router durability, end to end', () => {
     router = await startRouter();
     agents = new TestAgents({ brokers: infra.kafka.brokers, topicPrefix });
     await agents.start();
+    await agentsAnnounced(router.baseUrl, API_KEY, ALL_CAPABILITIES);
     bus = new KafkaBus({ brokers: infra.kafka.brokers, clientId: 'e2e-durability', topicPrefix });
     await bus.connect();
     raw = new RawKafka(infra.kafka.brokers);

@@ -12,7 +12,8 @@ import { KafkaBus } from '@baton/bus';
 import { RawKafka } from '@baton/bus/testing';
 import { TOPICS, createEnvelope, dlqTopic, workflowRequestedByName, type WorkflowDefinitionInput } from '@baton/contracts';
 import { expectEventually, freePort, spawnApp, testInfra, uniqueName, type SpawnedApp } from '@baton/testing';
-import { TestAgents } from './router-test-agents';
+import { ALL_CAPABILITIES, TestAgents } from './router-test-agents';
+import { agentsAnnounced } from './router-agents-ready';
 
 const API_KEY = 'e2e-test-key-0123456789abcdef';
 
@@ -111,6 +112,7 @@ describe('router patterns, end to end', () => {
         ROUTER_TIMER_INTERVAL_MS: '50',
       },
     });
+    await agentsAnnounced(router.baseUrl, API_KEY, ALL_CAPABILITIES);
   });
 
   afterAll(async () => {

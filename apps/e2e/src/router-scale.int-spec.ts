@@ -8,6 +8,7 @@ import { KafkaBus } from '@baton/bus';
 import { createEnvelope, workflowDefinitionSchema, workflowRequested } from '@baton/contracts';
 import { expectEventually, freePort, spawnApp, testInfra, uniqueName, type SpawnedApp } from '@baton/testing';
 import { TestAgents } from './router-test-agents';
+import { agentsAnnounced } from './router-agents-ready';
 
 const API_KEY = 'e2e-test-key-0123456789abcdef';
 const WORKFLOWS = 1_000;
@@ -50,6 +51,7 @@ describe('router scale, end to end', () => {
       })),
     });
     await agents.start();
+    await agentsAnnounced(router.baseUrl, API_KEY, ['opinion']);
     bus = new KafkaBus({ brokers: infra.kafka.brokers, clientId: 'e2e-scale', topicPrefix });
     await bus.connect();
   });

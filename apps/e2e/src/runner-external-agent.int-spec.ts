@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { TEST_LOG_DIR, expectEventually, freePort, spawnApp, testInfra, uniqueName, type SpawnedApp } from '@baton/testing';
+import { agentsAnnounced } from './router-agents-ready';
 
 const API_KEY = 'e2e-external-key-0123456789abcdef';
 const REPO_ROOT = join(__dirname, '..', '..', '..');
@@ -77,6 +78,7 @@ describe('an external agent speaking the topics, end to end', () => {
     );
     // The runner has learnt of the external agent from its heartbeats, so it leaves its steps alone.
     await expectEventually(() => expect(runner.logTail(400)).toContain('peer agent seen'), { timeoutMs: 30_000, intervalMs: 200 });
+    await agentsAnnounced(router.baseUrl, API_KEY, ['extraction', 'translation']);
   });
 
   afterAll(async () => {

@@ -14,6 +14,7 @@ import {
   type WorkflowDefinition,
 } from '@baton/contracts';
 import { expectEventually, freePort, spawnApp, testInfra, uniqueName, type SpawnedApp } from '@baton/testing';
+import { agentsAnnounced } from './router-agents-ready';
 
 const API_KEY = 'e2e-test-key-0123456789abcdef';
 
@@ -96,6 +97,7 @@ describe('sequential workflow, end to end', () => {
       }),
     ]);
     raw = new RawKafka(infra.kafka.brokers);
+    await agentsAnnounced(router.baseUrl, API_KEY, ['extraction', 'classification']);
   });
 
   afterAll(async () => {

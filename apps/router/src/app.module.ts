@@ -3,7 +3,8 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { BusModule, KafkaBus } from '@baton/bus';
 import { TOPICS } from '@baton/contracts';
 import { ApiKeyGuard, HTTP_API_KEYS, HttpErrorFilter, type ApiKeySettings } from '@baton/http';
-import { OUTBOX_PUBLISHER, PersistenceModule } from '@baton/persistence';
+import { OUTBOX_PUBLISHER, PersistenceModule, PostgresClaimStore } from '@baton/persistence';
+import { DataSource } from 'typeorm';
 import { ROUTER_CONFIG, type RouterConfig } from './config/router-config';
 import { ConfigModule } from './config/config.module';
 import { HealthController } from './health/health.controller';
@@ -21,8 +22,11 @@ import { WorkflowsModule } from './workflows/workflows.module';
   imports: [
     ConfigModule,
     BusModule.forRootAsync({
-      inject: [ROUTER_CONFIG],
-      useFactory: (config: RouterConfig) => ({
+      inject: [ROUTER_CONFIG, DataSource],
+      useFactory: (config: RouterConfig, dataSource: DataSource) => ({
+        // Task results from runners (and requests) may arrive claim-checked; the router's own messages go through the outbox.
+        claimStore: PostgresClaimStore.forDataSource(dataSource),
+        claimThresholdBytes: config.claimThresholdBytes,
         brokers: config.kafkaBrokers,
         clientId: 'router',
         groupId: 'router',
@@ -43,6 +47,7 @@ import { WorkflowsModule } from './workflows/workflows.module';
       useFactory: (config: RouterConfig) => ({
         url: config.databaseUrl,
         schema: config.dbSchema,
+        claims: { claimThresholdBytes: config.claimThresholdBytes, retentionDays: config.claimRetentionDays },
         entities: [WorkflowEntity, WorkflowStepEntity, WorkflowDefinitionEntity, AgentEntity],
         migrations: [CreateWorkflows1732440000000, Patterns1732500000000, Agents1732600000000, AgentReservation1732700000000],
       }),

@@ -15,10 +15,12 @@ import { routerDocumentConfig } from './openapi/openapi-document';
 async function bootstrap(): Promise<void> {
   const logger = new JsonLogger({ service: 'router' });
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger });
-  app.useBodyParser('json', { limit: '1mb' });
-  // Definitions may be posted as YAML.
-  app.useBodyParser('text', { type: ['application/yaml', 'application/x-yaml', 'text/yaml'], limit: '1mb' });
   const config = app.get<RouterConfig>(ROUTER_CONFIG);
+  // Room for the largest input and definition plus the envelope around them, so the field checks (413 naming the field) get to run.
+  const slack = 64 * 1024;
+  app.useBodyParser('json', { limit: config.maxInputBytes + config.maxDefinitionBytes + slack });
+  // Definitions may be posted as YAML.
+  app.useBodyParser('text', { type: ['application/yaml', 'application/x-yaml', 'text/yaml'], limit: config.maxDefinitionBytes + slack });
   app.useLogger(new JsonLogger({ service: 'router', level: config.logLevel }));
   app.enableShutdownHooks();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, routerDocumentConfig()));

@@ -39,6 +39,25 @@ describe('toHttpErrorBody', () => {
     });
   });
 
+  it('lists the issues a domain error carries', () => {
+    const error = Object.assign(new Error('workflow rejected: steps[1].capability: unknown capability "foo"'), {
+      httpStatus: 422,
+      code: 'unknown_capability',
+      issues: ['steps[1].capability: unknown capability "foo"'],
+    });
+    expect(toHttpErrorBody(error)).toEqual({
+      statusCode: 422,
+      error: 'unknown_capability',
+      message: 'workflow rejected: steps[1].capability: unknown capability "foo"',
+      issues: ['steps[1].capability: unknown capability "foo"'],
+    });
+  });
+
+  it('names the size and the limit of a body too large for the parser', () => {
+    const tooLarge = Object.assign(new Error('request entity too large'), { status: 413, expose: true, length: 2048, limit: 1024 });
+    expect(toHttpErrorBody(tooLarge)).toMatchObject({ statusCode: 413, error: 'payload_too_large', message: 'request body: 2048 bytes, over the limit of 1024 bytes' });
+  });
+
   it('hides anything else behind a 500', () => {
     expect(toHttpErrorBody(new Error('connection refused to 10.0.0.1'))).toEqual({
       statusCode: 500,

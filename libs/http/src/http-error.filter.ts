@@ -39,7 +39,9 @@ export function toHttpErrorBody(exception: unknown): HttpErrorBody {
     return { statusCode: 400, error: 'validation_failed', message: exception.message, issues: [...exception.issues] };
   }
   if (isHttpMapped(exception)) {
-    return { statusCode: exception.httpStatus, error: exception.code, message: exception.message };
+    const { issues } = exception as { issues?: unknown };
+    const listed = Array.isArray(issues) && issues.every((issue) => typeof issue === 'string') ? { issues: [...(issues as string[])] } : {};
+    return { statusCode: exception.httpStatus, error: exception.code, message: exception.message, ...listed };
   }
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
@@ -57,8 +59,12 @@ function isHttpMapped(exception: unknown): exception is HttpMappedError {
 /** body-parser rejects (malformed, too large, bad encoding) with http-errors objects, not HttpExceptions. */
 function bodyParserError(exception: unknown): HttpErrorBody | undefined {
   if (typeof exception !== 'object' || exception === null) return undefined;
-  const { status, expose, message } = exception as { status?: unknown; expose?: unknown; message?: unknown };
+  const { status, expose, message, length, limit } = exception as { status?: unknown; expose?: unknown; message?: unknown; length?: unknown; limit?: unknown };
   if (typeof status !== 'number' || status < 400 || status > 499 || expose !== true) return undefined;
+  if (status === 413 && typeof limit === 'number') {
+    const size = typeof length === 'number' ? `${length} bytes` : 'too large';
+    return { statusCode: 413, error: 'payload_too_large', message: `request body: ${size}, over the limit of ${limit} bytes`, issues: [`(body): ${size}, over the limit of ${limit} bytes`] };
+  }
   return { statusCode: status, error: errorName(status), message: typeof message === 'string' ? message : 'bad request' };
 }
 

@@ -26,6 +26,13 @@ const runnerEnvironmentSchema = z.object({
   RUNNER_AGENTS_DIR: z.string().min(1).optional(),
   /** Gateway configuration file (YAML or JSON); without it only the built-in model is available. */
   BATON_GATEWAY_CONFIG: z.string().min(1).optional(),
+  /**
+   * Postgres holding the shared claim-check table (baton_claims). Optional: without it the runner
+   * handles only messages under the claim threshold (bigger tasks are dead-lettered with the reason,
+   * bigger results fail to publish, naming their size).
+   */
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  BATON_CLAIM_THRESHOLD_BYTES: z.coerce.number().int().min(1024).max(1_048_576).default(262_144),
   /** Grace period for in-flight tasks on shutdown. */
   RUNNER_DRAIN_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(30_000),
   /** How long ask_human waits for an answer (never past the task's own deadline). */
@@ -49,6 +56,8 @@ export interface RunnerConfig {
   agentsDir: string;
   agents: AgentDefinition[];
   gateway: GatewayConfig;
+  databaseUrl: string | undefined;
+  claimThresholdBytes: number;
   drainTimeoutMs: number;
   askHumanTimeoutMs: number;
   context: ContextInjectionConfig;
@@ -86,6 +95,8 @@ export function loadRunnerConfig(env: NodeJS.ProcessEnv = process.env): RunnerCo
     agentsDir,
     agents,
     gateway,
+    databaseUrl: e.DATABASE_URL,
+    claimThresholdBytes: e.BATON_CLAIM_THRESHOLD_BYTES,
     drainTimeoutMs: e.RUNNER_DRAIN_TIMEOUT_MS,
     askHumanTimeoutMs: e.RUNNER_ASK_HUMAN_TIMEOUT_MS,
     context: {

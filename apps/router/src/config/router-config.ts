@@ -34,6 +34,16 @@ const routerEnvironmentSchema = z.object({
   /** Partitions handled at once; per-workflow order holds because workflow topics are keyed by workflow id. */
   ROUTER_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   ROUTER_AGENT_WAIT_TIMEOUT_MS: z.coerce.number().int().positive().max(86_400_000).default(300_000),
+  /** Envelopes serialized above this travel by claim check (payload in Postgres, reference on Kafka). */
+  BATON_CLAIM_THRESHOLD_BYTES: z.coerce.number().int().min(1024).max(1_048_576).default(262_144),
+  /** Claims older than this are deleted; keep it at least as long as Kafka keeps the messages. */
+  BATON_CLAIM_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(7),
+  /** Reject submissions naming a capability no agent ever announced (off: such steps wait for an agent). */
+  ROUTER_REJECT_UNKNOWN_CAPABILITIES: z.enum(['true', 'false']).default('true').transform((value) => value === 'true'),
+  /** Largest workflow input accepted (serialized JSON), over HTTP and Kafka. */
+  ROUTER_MAX_INPUT_BYTES: z.coerce.number().int().positive().max(1_073_741_824).default(10_485_760),
+  /** Largest workflow definition accepted (serialized JSON). */
+  ROUTER_MAX_DEFINITION_BYTES: z.coerce.number().int().positive().max(104_857_600).default(1_048_576),
 });
 
 export interface RouterConfig {
@@ -55,6 +65,11 @@ export interface RouterConfig {
   agentWaitTimeoutMs: number;
   kafkaSessionTimeoutMs: number;
   consumerConcurrency: number;
+  claimThresholdBytes: number;
+  claimRetentionDays: number;
+  rejectUnknownCapabilities: boolean;
+  maxInputBytes: number;
+  maxDefinitionBytes: number;
 }
 
 /** Validated once at start-up; a bad variable stops the process with its name. */
@@ -83,6 +98,11 @@ export function loadRouterConfig(env: NodeJS.ProcessEnv = process.env): RouterCo
     agentWaitTimeoutMs: e.ROUTER_AGENT_WAIT_TIMEOUT_MS,
     kafkaSessionTimeoutMs: e.ROUTER_KAFKA_SESSION_TIMEOUT_MS,
     consumerConcurrency: e.ROUTER_CONSUMER_CONCURRENCY,
+    claimThresholdBytes: e.BATON_CLAIM_THRESHOLD_BYTES,
+    claimRetentionDays: e.BATON_CLAIM_RETENTION_DAYS,
+    rejectUnknownCapabilities: e.ROUTER_REJECT_UNKNOWN_CAPABILITIES,
+    maxInputBytes: e.ROUTER_MAX_INPUT_BYTES,
+    maxDefinitionBytes: e.ROUTER_MAX_DEFINITION_BYTES,
   };
 }
 

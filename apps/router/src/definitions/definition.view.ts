@@ -8,6 +8,8 @@ export const definitionViewSchema = z.object({
   source: z.enum(DEFINITION_SOURCES),
   definition: workflowDefinitionSchema,
   updatedAt: z.iso.datetime(),
+  /** POST /definitions only: what is accepted now but would be rejected at submission (e.g. capabilities no agent announced yet). */
+  warnings: z.array(z.string()).optional(),
 });
 
 export type DefinitionView = z.infer<typeof definitionViewSchema>;

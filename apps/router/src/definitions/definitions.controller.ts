@@ -7,6 +7,7 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiPayloadTooLargeResponse,
   ApiQuery,
   ApiSecurity,
   ApiTags,
@@ -17,6 +18,7 @@ import { toOpenApiSchema, workflowDefinitionSchema } from '@baton/contracts';
 import { httpErrorSchema } from '@baton/http';
 import { parseDefinition } from './definition-parsing';
 import { definitionViewSchema, toDefinitionView, type DefinitionView } from './definition.view';
+import { SubmissionChecks } from '../workflows/submission-checks';
 import { DefinitionsService } from './definitions.service';
 
 const errorResponse = { schema: toOpenApiSchema(httpErrorSchema) };
@@ -27,16 +29,24 @@ const errorResponse = { schema: toOpenApiSchema(httpErrorSchema) };
 @ApiUnauthorizedResponse({ description: 'missing or invalid API key', ...errorResponse })
 @Controller('definitions')
 export class DefinitionsController {
-  constructor(private readonly definitions: DefinitionsService) {}
+  constructor(
+    private readonly definitions: DefinitionsService,
+    private readonly checks: SubmissionChecks,
+  ) {}
 
   @Post()
   @ApiOperation({ summary: 'Register (or update) a named workflow definition, as JSON or YAML (content-type application/yaml)' })
   @ApiBody({ schema: toOpenApiSchema(workflowDefinitionSchema) })
   @ApiCreatedResponse({ description: 'registered; the version grows when the content changed', schema: toOpenApiSchema(definitionViewSchema) })
   @ApiBadRequestResponse({ description: 'invalid definition; `issues` names each offending field', ...errorResponse })
+  @ApiPayloadTooLargeResponse({ description: 'definition over ROUTER_MAX_DEFINITION_BYTES', ...errorResponse })
   async register(@Body() body: unknown): Promise<DefinitionView> {
     const definition = parseDefinition(body ?? undefined, 'request body');
-    return toDefinitionView(await this.definitions.register(definition, 'api'));
+    this.checks.assertSize({ definition });
+    // Registered ahead of its agents (like the folder at start-up): accepted, with the capabilities a submission would be refused for.
+    const warnings = await this.checks.unknownCapabilities(definition);
+    const view = toDefinitionView(await this.definitions.register(definition, 'api'));
+    return warnings.length > 0 ? { ...view, warnings } : view;
   }
 
   @Get()

@@ -13,7 +13,7 @@ describe('router OpenAPI document', () => {
     const document = await buildRouterOpenApiDocument();
     const post = document.paths['/workflows']?.post;
     expect(post?.requestBody).toBeDefined();
-    expect(Object.keys(post?.responses ?? {}).sort()).toEqual(['202', '400', '401', '404']);
+    expect(Object.keys(post?.responses ?? {}).sort()).toEqual(['202', '400', '401', '404', '413', '422']);
     expect(document.paths['/workflows/{id}']?.get?.responses).toHaveProperty('404');
     expect(Object.keys(document.paths['/workflows/{id}/cancel']?.post?.responses ?? {}).sort()).toEqual(['202', '401', '404', '409']);
     expect(document.paths['/definitions']?.post?.responses).toHaveProperty('400');

@@ -6,11 +6,14 @@ import {
   WORKFLOW_REQUESTED,
   WORKFLOW_REQUESTED_BY_NAME,
   type Envelope,
+  type JsonValue,
+  type WorkflowDefinition,
   type PayloadOf,
   workflowRequested,
   workflowRequestedByName,
 } from '@baton/contracts';
 import { DefinitionsService } from '../definitions/definitions.service';
+import { SubmissionChecks, rejectionOf } from './submission-checks';
 import { DefinitionNotFoundError } from './workflow-errors';
 import { WorkflowsService } from './workflows.service';
 
@@ -19,11 +22,13 @@ export class WorkflowRequestsConsumer {
   constructor(
     private readonly workflows: WorkflowsService,
     private readonly definitions: DefinitionsService,
+    private readonly checks: SubmissionChecks,
   ) {}
 
   @EventPattern({ topic: TOPICS.workflowRequests, type: WORKFLOW_REQUESTED })
   async onRequested(@Payload() envelope: Envelope<PayloadOf<typeof workflowRequested>>): Promise<void> {
     const { workflowId, definition, input, requestedBy } = envelope.payload;
+    if (await this.rejected(envelope, workflowId, definition, input)) return;
     await this.workflows.startFromRequest({ workflowId, definition, input, requestedBy, cause: envelope });
   }
 
@@ -39,6 +44,20 @@ export class WorkflowRequestsConsumer {
       if (error instanceof DefinitionNotFoundError) throw new NonRetryableError(error.message);
       throw error;
     }
+    if (await this.rejected(envelope, workflowId, definition, input)) return;
     await this.workflows.startFromRequest({ workflowId, definition, definitionName, input, requestedBy, cause: envelope });
+  }
+
+  /** A request failing the submission checks is answered with workflow.failed, not dead-lettered: its sender is watching the workflow. */
+  private async rejected(envelope: Envelope, workflowId: string, definition: WorkflowDefinition, input: JsonValue): Promise<boolean> {
+    try {
+      await this.checks.assertAcceptable(definition, input);
+      return false;
+    } catch (error) {
+      const rejection = rejectionOf(error);
+      if (rejection === undefined) throw error;
+      await this.checks.reject(envelope, workflowId, rejection);
+      return true;
+    }
   }
 }

@@ -10,9 +10,11 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
+  ApiPayloadTooLargeResponse,
   ApiSecurity,
   ApiTags,
   ApiUnauthorizedResponse,
+  ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { toOpenApiSchema } from '@baton/contracts';
@@ -21,6 +23,7 @@ import { ContractValidationError, describeIssues } from '@baton/contracts';
 import { DefinitionsService } from '../definitions/definitions.service';
 import { StartWorkflowRequest, cancelWorkflowRequestSchema, startWorkflowRequestSchema } from './start-workflow.request';
 import { toWorkflowView, workflowViewSchema, type WorkflowView } from './workflow.view';
+import { SubmissionChecks } from './submission-checks';
 import { WorkflowsService } from './workflows.service';
 
 const errorResponse = { schema: toOpenApiSchema(httpErrorSchema) };
@@ -34,6 +37,7 @@ export class WorkflowsController {
   constructor(
     private readonly workflows: WorkflowsService,
     private readonly definitions: DefinitionsService,
+    private readonly checks: SubmissionChecks,
   ) {}
 
   @Post()
@@ -43,10 +47,16 @@ export class WorkflowsController {
   @ApiAcceptedResponse({ description: 'accepted and persisted; steps run asynchronously', schema: toOpenApiSchema(workflowViewSchema) })
   @ApiBadRequestResponse({ description: 'invalid body; `issues` names each offending field', ...errorResponse })
   @ApiNotFoundResponse({ description: 'definitionName is not registered', ...errorResponse })
+  @ApiPayloadTooLargeResponse({ description: 'input or definition over its size limit; `issues` names the field and limit', ...errorResponse })
+  @ApiUnprocessableEntityResponse({
+    description: 'a step names a capability no agent has announced (`issues`: `steps[1].capability: unknown capability "foo" …`); off with ROUTER_REJECT_UNKNOWN_CAPABILITIES=false',
+    ...errorResponse,
+  })
   async start(@Body() body: unknown, @Req() request: Request): Promise<WorkflowView> {
     const command = StartWorkflowRequest.parse(body);
     const named = 'definitionName' in command.source ? command.source.definitionName : undefined;
     const definition = named === undefined ? (command.source as { definition: never }).definition : (await this.definitions.get(named)).definition;
+    await this.checks.assertAcceptable(definition, command.input);
     const workflow = await this.workflows.start({
       workflowId: randomUUID(),
       definition,
