@@ -79,7 +79,8 @@ const environmentSchema = z.object({
   CONTEXT_API_KEY_SCOPES: keyScopes.default([]),
   CONTEXT_ENTITY_KINDS: csv.pipe(z.array(entityKindSchema)).default([]),
   CONTEXT_RELATIONSHIP_TYPES: csv.pipe(z.array(relationshipTypeSchema)).default([]),
-  CONTEXT_BATCH_MAX: z.coerce.number().int().positive().max(10_000).default(500),
+  /** Facts per graph transaction: the fixed cost of a transaction (round trips, commit) is shared by this many. */
+  CONTEXT_BATCH_MAX: z.coerce.number().int().positive().max(10_000).default(2_000),
   /** Fallback for the push relay: it is woken after every commit that recorded pushes, and polls this often besides. */
   CONTEXT_PUSH_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
   /**

@@ -20,7 +20,8 @@ interface Pending {
 @Injectable()
 export class FactIngestion {
   private queue: Pending[] = [];
-  private flushing: Promise<void> | undefined;
+  private scheduled = false;
+  private writing = false;
   private readonly logger = new Logger('FactIngestion');
 
   constructor(
@@ -35,26 +36,43 @@ export class FactIngestion {
     this.model.assertKnown(fact.body, path);
     return new Promise((resolve, reject) => {
       this.queue.push({ fact, resolve, reject });
-      this.flushing ??= new Promise<void>((done) => setImmediate(done)).then(() => this.flush());
+      if (!this.scheduled) {
+        this.scheduled = true;
+        // One turn of the event loop lets facts arriving together (concurrent partitions) join the batch.
+        setImmediate(() => {
+          this.scheduled = false;
+          this.pump();
+        });
+      }
     });
   }
 
-  private async flush(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.config.batchMax);
-      try {
-        const { created, pushes } = await this.store.writeBatch(batch.map((pending) => pending.fact));
-        if (pushes > 0) {
-          if (this.config.testCrashAt === 'after-facts-commit') this.crash(pushes);
-          this.relay.wake();
-        }
-        const byId = new Map(created.map((fact) => [fact.id, fact]));
-        for (const pending of batch) pending.resolve(byId.get(pending.fact.id));
-      } catch (error) {
-        for (const pending of batch) pending.reject(error);
+  /**
+   * One batch write at a time, in arrival order: a fact superseding one in an earlier batch finds it committed, and
+   * a fact's push sees relationships recorded before it.
+   */
+  private pump(): void {
+    if (this.writing || this.queue.length === 0) return;
+    const batch = this.queue.splice(0, this.config.batchMax);
+    this.writing = true;
+    void this.write(batch).finally(() => {
+      this.writing = false;
+      this.pump();
+    });
+  }
+
+  private async write(batch: Pending[]): Promise<void> {
+    try {
+      const { created, pushes } = await this.store.writeBatch(batch.map((pending) => pending.fact));
+      if (pushes > 0) {
+        if (this.config.testCrashAt === 'after-facts-commit') this.crash(pushes);
+        this.relay.wake();
       }
+      const byId = new Map(created.map((fact) => [fact.id, fact]));
+      for (const pending of batch) pending.resolve(byId.get(pending.fact.id));
+    } catch (error) {
+      for (const pending of batch) pending.reject(error);
     }
-    this.flushing = undefined;
   }
 
   /** The test switch CONTEXT_TEST_CRASH_AT: dies like a killed pod, between the commit and any publish. */
