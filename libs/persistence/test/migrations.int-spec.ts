@@ -57,6 +57,7 @@ describe('initializeDataSource on real Postgres', () => {
     expect(await migrationNames(dataSource, schema)).toEqual([
       'CreateOutboxMessages1700000000000',
       'CreateInboxMessages1700000000001',
+      'CreateClaims1700000000002',
       'CreateTestOrders1763942400000',
     ]);
   });
@@ -68,7 +69,7 @@ describe('initializeDataSource on real Postgres', () => {
     const second = await initializeDataSource(newSource(schema));
 
     expect(await second.showMigrations()).toBe(false);
-    expect(await migrationNames(second, schema)).toHaveLength(3);
+    expect(await migrationNames(second, schema)).toHaveLength(4);
   });
 
   it('lets several instances start at once on a fresh schema: all succeed, migrations run once', async () => {
@@ -78,7 +79,7 @@ describe('initializeDataSource on real Postgres', () => {
     await Promise.all(racing.map((dataSource) => initializeDataSource(dataSource)));
 
     expect(racing.every((dataSource) => dataSource.isInitialized)).toBe(true);
-    expect(await migrationNames(racing[0] as DataSource, schema)).toHaveLength(3);
+    expect(await migrationNames(racing[0] as DataSource, schema)).toHaveLength(4);
   });
 
   it('reports readiness only while initialized and answering', async () => {
