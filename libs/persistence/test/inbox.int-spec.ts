@@ -35,6 +35,24 @@ describe('Inbox.handleOnce on real Postgres', () => {
     await dropSchema(url, schema);
   });
 
+  it('claimMany returns only the ids not handled before (in the caller\'s spelling), and its claims roll back with the transaction', async () => {
+    const seen = randomUUID();
+    await dataSource.transaction((manager) => inbox.claimMany(manager, 'batch', [seen]));
+    const fresh = randomUUID().toUpperCase();
+    const claimed = await dataSource.transaction((manager) => inbox.claimMany(manager, 'batch', [seen, fresh, fresh]));
+    expect([...claimed]).toEqual([fresh]);
+
+    const rolledBack = randomUUID();
+    await expect(
+      dataSource.transaction(async (manager) => {
+        await inbox.claimMany(manager, 'batch', [rolledBack]);
+        throw new Error('effect failed');
+      }),
+    ).rejects.toThrow('effect failed');
+    expect(await claims(rolledBack)).toBe(0);
+    await expect(inbox.claimMany(dataSource.manager, 'batch', [randomUUID()])).rejects.toThrow('open transaction');
+  });
+
   it('runs the effect once; a redelivered envelope is acknowledged without a second effect', async () => {
     const envelope = newEnvelope();
     const first = await inbox.handleOnce(dataSource, 'router', envelope, async (manager) => {

@@ -47,6 +47,28 @@ export class WorkflowStore {
     return row ? workflowOf(row) : undefined;
   }
 
+  /** Locks many workflows in id order (so concurrent batches never deadlock on each other). */
+  async lockWorkflows(manager: EntityManager, workflowIds: readonly string[]): Promise<WorkflowEntity[]> {
+    if (workflowIds.length === 0) return [];
+    const rows: WorkflowRow[] = await manager.query(
+      `SELECT * FROM ${this.table('workflows')} WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+      [[...new Set(workflowIds)]],
+    );
+    return rows.map(workflowOf);
+  }
+
+  /** The steps of many workflows in one read, by workflow id. */
+  async stepsOf(manager: EntityManager, workflowIds: readonly string[]): Promise<Map<string, WorkflowStepEntity[]>> {
+    // Keyed in Postgres's canonical (lower-case) uuid spelling.
+    const byWorkflow = new Map<string, WorkflowStepEntity[]>(workflowIds.map((id) => [id.toLowerCase(), []]));
+    if (workflowIds.length === 0) return byWorkflow;
+    const rows: StepRow[] = await manager.query(`SELECT * FROM ${this.table('workflow_steps')} WHERE workflow_id = ANY($1::uuid[])`, [
+      [...new Set(workflowIds)],
+    ]);
+    for (const row of rows) byWorkflow.get(row.workflow_id)?.push(this.track(stepOf(row)));
+    return byWorkflow;
+  }
+
   async finishWorkflow(manager: EntityManager, workflow: WorkflowEntity): Promise<void> {
     await manager.query(
       `UPDATE ${this.table('workflows')} SET status = $2, output = $3, error = $4, updated_at = now() WHERE id = $1`,

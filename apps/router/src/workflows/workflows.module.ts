@@ -9,7 +9,7 @@ import { WorkflowsService } from './workflows.service';
 
 @Module({
   imports: [DefinitionsModule, AgentsModule],
-  controllers: [WorkflowsController, TaskResultsConsumer, WorkflowRequestsConsumer],
-  providers: [WorkflowsService, WorkflowTimers],
+  controllers: [WorkflowsController, WorkflowRequestsConsumer],
+  providers: [WorkflowsService, WorkflowTimers, TaskResultsConsumer],
 })
 export class WorkflowsModule {}

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
+  TASK_COMPLETED,
   createEnvelope,
   stepCancelled,
   stepCompleted,
@@ -63,19 +64,14 @@ class Transition {
   readonly messages: QueuedMessage[] = [];
   readonly changed = new Set<WorkflowStepEntity>();
   workflowFinished = false;
-  private assignmentSession: AgentAssignments | undefined;
 
   constructor(
     readonly manager: EntityManager,
     readonly workflow: WorkflowEntity,
     readonly steps: WorkflowStepEntity[],
-    private readonly registry: AgentRegistry,
+    /** Shared by every transition of the transaction, so their reservations add up. */
+    readonly assignments: AgentAssignments,
   ) {}
-
-  get assignments(): AgentAssignments {
-    this.assignmentSession ??= this.registry.assignments(this.manager);
-    return this.assignmentSession;
-  }
 
   find(stepId: string): WorkflowStepEntity | undefined {
     return this.steps.find((step) => step.stepId === stepId);
@@ -132,45 +128,74 @@ export class WorkflowsService {
     );
   }
 
-  async onTaskCompleted(envelope: Envelope<TaskCompletedPayload>): Promise<void> {
-    const result = envelope.payload;
-    await this.inbox.handleOnce(this.dataSource, 'router.task-results', envelope, (manager) =>
-      this.transition(manager, result.workflowId, async (t) => {
-        const step = this.currentAttempt(t, result.stepId, result.taskId);
-        if (!step) return;
-        const meta = this.causedBy(envelope, t.workflow);
-        step.status = 'completed';
-        step.output = toStoredJson(result.output);
-        step.confidence = result.confidence;
-        step.agentId = result.agentId;
-        step.completedAt = new Date();
-        step.deadlineAt = null;
-        step.completionOrder = t.nextCompletionOrder();
-        t.touch(step);
-        t.emit(stepCompleted, {
-          workflowId: step.workflowId,
-          stepId: step.stepId,
-          taskId: result.taskId,
-          attempt: step.attempt,
-          agentId: result.agentId,
-          output: result.output,
-          confidence: result.confidence,
-        }, { ...meta, stepId: step.stepId });
-        await this.advance(t, meta);
-      }),
-    );
+  /**
+   * Task results, a fetched batch at a time: one transaction claims them in the
+   * inbox, locks their workflows (in id order), reads all their steps at once,
+   * applies each result in order and writes everything together. A batch that
+   * fails is handled again one result at a time by the consumer.
+   */
+  async onTaskResults(envelopes: ReadonlyArray<Envelope<TaskCompletedPayload> | Envelope<TaskFailedPayload>>): Promise<void> {
+    if (envelopes.length === 0) return;
+    await this.dataSource.transaction(async (manager) => {
+      const fresh = await this.inbox.claimMany(manager, 'router.task-results', envelopes.map((envelope) => envelope.id));
+      const todo = envelopes.filter((envelope) => fresh.has(envelope.id));
+      if (todo.length === 0) return;
+      const workflowIds = [...new Set(todo.map((envelope) => envelope.payload.workflowId.toLowerCase()))];
+      const workflows = await this.store.lockWorkflows(manager, workflowIds);
+      const running = workflows.filter((workflow) => workflow.status === 'running');
+      const steps = await this.store.stepsOf(manager, running.map((workflow) => workflow.id));
+      const assignments = this.registry.assignments(manager);
+      const transitions = new Map(
+        running.map((workflow) => [workflow.id, new Transition(manager, workflow, steps.get(workflow.id) ?? [], assignments)]),
+      );
+      for (const envelope of todo) {
+        const workflowId = envelope.payload.workflowId.toLowerCase();
+        const t = transitions.get(workflowId);
+        if (!t) {
+          const status = workflows.find((workflow) => workflow.id === workflowId)?.status;
+          this.logger.warn({ msg: 'task result for a workflow that is not running ignored', workflowId, status, type: envelope.type });
+          continue;
+        }
+        if (envelope.type === TASK_COMPLETED) await this.applyCompleted(t, envelope as Envelope<TaskCompletedPayload>);
+        else await this.applyFailed(t, envelope as Envelope<TaskFailedPayload>);
+      }
+      await this.write([...transitions.values()]);
+    });
   }
 
-  async onTaskFailed(envelope: Envelope<TaskFailedPayload>): Promise<void> {
+  private async applyCompleted(t: Transition, envelope: Envelope<TaskCompletedPayload>): Promise<void> {
+    if (t.workflow.status !== 'running') return;
+    const result = envelope.payload;
+    const step = this.currentAttempt(t, result.stepId, result.taskId);
+    if (!step) return;
+    const meta = this.causedBy(envelope, t.workflow);
+    step.status = 'completed';
+    step.output = toStoredJson(result.output);
+    step.confidence = result.confidence;
+    step.agentId = result.agentId;
+    step.completedAt = new Date();
+    step.deadlineAt = null;
+    step.completionOrder = t.nextCompletionOrder();
+    t.touch(step);
+    t.emit(stepCompleted, {
+      workflowId: step.workflowId,
+      stepId: step.stepId,
+      taskId: result.taskId,
+      attempt: step.attempt,
+      agentId: result.agentId,
+      output: result.output,
+      confidence: result.confidence,
+    }, { ...meta, stepId: step.stepId });
+    await this.advance(t, meta);
+  }
+
+  private async applyFailed(t: Transition, envelope: Envelope<TaskFailedPayload>): Promise<void> {
+    if (t.workflow.status !== 'running') return;
     const failure = envelope.payload;
-    await this.inbox.handleOnce(this.dataSource, 'router.task-results', envelope, (manager) =>
-      this.transition(manager, failure.workflowId, async (t) => {
-        const step = this.currentAttempt(t, failure.stepId, failure.taskId);
-        if (!step) return;
-        step.agentId = failure.agentId;
-        await this.attemptFailed(t, step, failure.error, this.causedBy(envelope, t.workflow));
-      }),
-    );
+    const step = this.currentAttempt(t, failure.stepId, failure.taskId);
+    if (!step) return;
+    step.agentId = failure.agentId;
+    await this.attemptFailed(t, step, failure.error, this.causedBy(envelope, t.workflow));
   }
 
   /** Dispatches again every step whose retry backoff has elapsed; returns how many. */
@@ -234,7 +259,7 @@ export class WorkflowsService {
       const workflow = await this.store.lockWorkflow(manager, workflowId);
       if (!workflow) throw new WorkflowNotFoundError(workflowId);
       if (workflow.status !== 'running') throw new WorkflowNotRunningError(workflowId, workflow.status);
-      const t = new Transition(manager, workflow, await this.store.steps(manager, workflowId), this.registry);
+      const t = new Transition(manager, workflow, await this.store.steps(manager, workflowId), this.registry.assignments(manager));
       const meta = this.own(workflow);
       for (const step of t.steps) {
         if (step.status !== 'dispatched' && step.status !== 'retry_wait' && step.status !== 'waiting_for_agent') continue;
@@ -249,7 +274,7 @@ export class WorkflowsService {
       workflow.error = { code: 'cancelled', message: reason };
       t.workflowFinished = true;
       t.emit(workflowCancelled, { workflowId, reason, requestedBy }, meta);
-      await this.write(t);
+      await this.write([t]);
     });
     return this.get(workflowId);
   }
@@ -290,10 +315,10 @@ export class WorkflowsService {
       workflowId: workflow.id,
       ...(command.cause ? { causationId: command.cause.id } : {}),
     };
-    const t = new Transition(manager, workflow, [], this.registry);
+    const t = new Transition(manager, workflow, [], this.registry.assignments(manager));
     t.emit(workflowStarted, { workflowId: workflow.id, definition: command.definition, input: command.input }, meta);
     await this.advance(t, meta);
-    await this.write(t);
+    await this.write([t]);
   }
 
   /**
@@ -306,15 +331,18 @@ export class WorkflowsService {
       this.logger.warn({ msg: 'event for a workflow that is not running ignored', workflowId, status: workflow?.status });
       return;
     }
-    const t = new Transition(manager, workflow, await this.store.steps(manager, workflowId), this.registry);
+    const t = new Transition(manager, workflow, await this.store.steps(manager, workflowId), this.registry.assignments(manager));
     await body(t);
-    await this.write(t);
+    await this.write([t]);
   }
 
-  private async write(t: Transition): Promise<void> {
-    await this.store.saveSteps(t.manager, t.changed);
-    if (t.workflowFinished) await this.store.finishWorkflow(t.manager, t.workflow);
-    await this.outbox.enqueueMany(t.manager, t.messages);
+  /** Writes what the transitions of one transaction changed, after all their reservations were made. */
+  private async write(transitions: readonly Transition[]): Promise<void> {
+    const [first] = transitions;
+    if (!first) return;
+    await this.store.saveSteps(first.manager, transitions.flatMap((t) => [...t.changed]));
+    for (const t of transitions) if (t.workflowFinished) await this.store.finishWorkflow(t.manager, t.workflow);
+    await this.outbox.enqueueMany(first.manager, transitions.flatMap((t) => t.messages));
   }
 
   /** Applies the engine's decision: cancel what is no longer needed, dispatch what is ready, finish. */

@@ -36,6 +36,27 @@ export class Inbox {
       return { handled: true, result: await effect(manager) };
     });
   }
+  /**
+   * Claims many envelopes for `consumer` inside the caller's transaction and
+   * returns the ids not handled before: a batch consumer runs its effects for
+   * those only, and they commit (or roll back) with the claims.
+   */
+  async claimMany(manager: EntityManager, consumer: string, envelopeIds: readonly string[]): Promise<Set<string>> {
+    if (consumer.length === 0) throw new PersistenceUsageError('Inbox consumer name must not be empty');
+    if (manager.queryRunner === undefined || !manager.queryRunner.isTransactionActive) {
+      throw new PersistenceUsageError('Inbox.claimMany must be called with the EntityManager of an open transaction');
+    }
+    if (envelopeIds.length === 0) return new Set();
+    const table = qualifiedName(schemaOf(manager.connection), 'inbox_messages');
+    const rows: Array<{ envelope_id: string }> = await manager.query(
+      `INSERT INTO ${table} (consumer, envelope_id) SELECT $1, id FROM unnest($2::uuid[]) AS id
+       ON CONFLICT (consumer, envelope_id) DO NOTHING RETURNING envelope_id`,
+      [consumer, [...new Set(envelopeIds)]],
+    );
+    // Postgres returns uuids in canonical lower case; answer in the caller's spelling.
+    const fresh = new Set(rows.map((row) => row.envelope_id.toLowerCase()));
+    return new Set(envelopeIds.filter((id) => fresh.has(id.toLowerCase())));
+  }
 }
 
 /** Retention: forgets envelopes handled before `olderThan`; returns how many rows went. */
