@@ -84,6 +84,9 @@ export class FactStore {
     }
     const batch = randomUUID();
     return this.db.write(async (tx) => {
+      const anyTask = this.pushes.anyTaskInFlight(tx);
+      // Settled by record() below; a failed write must not leave it as an unhandled rejection.
+      anyTask.catch(() => undefined);
       const result = await tx.run(WRITE_FACTS, {
         entities: [...entities.values()].sort((a, b) => (a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0)),
         // Parameters cost per value sent: nulls are left out (absent is null to Cypher), uids travel once.
@@ -101,7 +104,7 @@ export class FactStore {
         .map((row) => ({ old: row.supersedesUid, newId: row.props['id'] }));
       if (pairs.length > 0) await tx.run(MARK_SUPERSEDED, { pairs });
       const views = created.map((row) => toFactView(row.props));
-      return { created: views, pushes: await this.pushes.record(tx, views) };
+      return { created: views, pushes: await this.pushes.record(tx, views, anyTask) };
     });
   }
 }

@@ -76,11 +76,22 @@ export interface PendingPushRecord {
 export class PushOutbox {
   constructor(private readonly model: GraphModel) {}
 
+  /**
+   * Whether any task of the namespace is in flight. Issued before the batch's write and awaited after it: the
+   * driver pipelines both statements, so the look costs no round trip of its own.
+   */
+  anyTaskInFlight(tx: ManagedTransaction): Promise<boolean> {
+    return tx.run(ANY_TASK, { ns: this.model.namespace }).then((result) => result.records.length > 0);
+  }
+
   /** Returns how many pushes were recorded (the relay needs waking only when some were). */
-  async record(tx: ManagedTransaction, facts: readonly FactView[]): Promise<number> {
-    if (facts.length === 0) return 0;
+  async record(
+    tx: ManagedTransaction,
+    facts: readonly FactView[],
+    anyTask: Promise<boolean>,
+  ): Promise<number> {
+    if (!(await anyTask) || facts.length === 0) return 0;
     const ns = this.model.namespace;
-    if ((await tx.run(ANY_TASK, { ns })).records.length === 0) return 0;
     const byEntity = new Map<string, FactView[]>();
     for (const fact of facts) {
       const uid = this.model.entityUid(fact.about);
