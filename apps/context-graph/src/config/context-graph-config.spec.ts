@@ -23,6 +23,20 @@ describe('context-graph configuration', () => {
     expect(config.apiKeyScopes.get('a-key-of-sixteen-chars-or-more')).toEqual(['customer-data', 'ops']);
   });
 
+  it('defaults the batch size and push poll, and accepts only the known test crash point', () => {
+    expect(loadContextGraphConfig(valid)).toMatchObject({
+      batchMax: 2_000,
+      pushPollMs: 500,
+      testCrashAt: undefined,
+    });
+    expect(
+      loadContextGraphConfig({ ...valid, CONTEXT_TEST_CRASH_AT: 'after-facts-commit' }).testCrashAt,
+    ).toBe('after-facts-commit');
+    expect(() => loadContextGraphConfig({ ...valid, CONTEXT_TEST_CRASH_AT: 'anywhere' })).toThrow(
+      /CONTEXT_TEST_CRASH_AT/,
+    );
+  });
+
   it('names every invalid variable', () => {
     expect(() =>
       loadContextGraphConfig({
