@@ -25,6 +25,7 @@ import { KafkaSubscription } from './kafka-subscription';
 import { kafkajsLogCreator } from './kafkajs-logging';
 import { HEADERS } from './message-headers';
 import { ReplyInbox } from './reply-inbox';
+import { messageBytes, SendCoalescer } from './send-coalescer';
 import { planTopics } from './topic-plan';
 
 type State = 'new' | 'connected' | 'closed';
@@ -35,6 +36,8 @@ type State = 'new' | 'connected' | 'closed';
  * (the outbox relay) retry a failed publish themselves.
  */
 const PRODUCER_RETRY = { retries: 10, initialRetryTime: 100, maxRetryTime: 5_000 };
+/** Sends coalesced into one produce request stay under this (well below the broker's default 1 MB limit). */
+const COALESCED_BATCH_BYTES = 512 * 1024;
 
 /**
  * Baton's Kafka layer: validated publish/consume of envelopes, manual commits
@@ -55,6 +58,7 @@ export class KafkaBus {
     deadLettered: 0,
   };
   private readonly replies: ReplyInbox;
+  private readonly sender: SendCoalescer;
   private state: State = 'new';
   private connecting: Promise<void> | undefined;
   private disconnecting: Promise<void> | undefined;
@@ -77,6 +81,7 @@ export class KafkaBus {
       createPartitioner: Partitioners.DefaultPartitioner,
       retry: PRODUCER_RETRY,
     });
+    this.sender = new SendCoalescer((topicMessages) => this.producer.sendBatch({ acks: -1, topicMessages }), COALESCED_BATCH_BYTES);
     this.admin = this.kafka.admin();
     this.replies = new ReplyInbox(this.config, this.admin, (groupId) => this.createConsumer(groupId));
   }
@@ -145,17 +150,23 @@ export class KafkaBus {
   async publishRecords(records: readonly OutgoingRecord[]): Promise<void> {
     this.assertConnected();
     if (records.length === 0) return;
-    const byTopic = new Map<string, Message[]>();
+    // Chunks bounded in bytes, so no produce request outgrows what the broker accepts.
+    const chunks: Array<{ topic: string; messages: Message[] }> = [];
+    let bytes = 0;
     for (const record of records) {
       const topic = `${this.config.topicPrefix}${record.topic}`;
-      const messages = byTopic.get(topic) ?? [];
-      messages.push({ key: record.key, value: record.value, headers: { ...record.headers } });
-      byTopic.set(topic, messages);
+      const message: Message = { key: record.key, value: record.value, headers: { ...record.headers } };
+      const size = messageBytes(message);
+      const last = chunks[chunks.length - 1];
+      if (last && last.topic === topic && bytes + size <= COALESCED_BATCH_BYTES) {
+        last.messages.push(message);
+        bytes += size;
+      } else {
+        chunks.push({ topic, messages: [message] });
+        bytes = size;
+      }
     }
-    await this.producer.sendBatch({
-      acks: -1,
-      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-    });
+    await Promise.all(chunks.map((chunk) => this.sender.enqueue(chunk.topic, chunk.messages)));
     this.counters.published += records.length;
   }
 
@@ -349,7 +360,7 @@ export class KafkaBus {
         [HEADERS.version]: String(envelope.version),
         ...extraHeaders,
       };
-      await this.producer.send({ topic: physicalTopic, acks: -1, messages: [{ key, value, headers }] });
+      await this.sender.enqueue(physicalTopic, [{ key, value, headers }]);
       this.counters.published += 1;
       endSpan(span);
     } catch (error) {
