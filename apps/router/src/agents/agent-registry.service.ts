@@ -70,9 +70,7 @@ export class AgentRegistry implements OnModuleInit {
    * over agents instead of queueing on one lock.
    */
   assignments(manager: EntityManager): AgentAssignments {
-    return new AgentAssignments(manager, this.policies, this.config.dbSchema, (capability) =>
-      this.candidates(manager, `$1 = ANY(a.capabilities)`, [capability]),
-    );
+    return new AgentAssignments(manager, this.policies, this.config.dbSchema, (capability) => this.eligibility(manager, capability));
   }
 
   async list(): Promise<AgentView[]> {
@@ -101,15 +99,21 @@ export class AgentRegistry implements OnModuleInit {
     return rows.map((row) => row.agent_id);
   }
 
-  private async candidates(manager: EntityManager, where: string, params: unknown[]): Promise<Candidate[]> {
-    const rows: AgentRow[] = await manager.query(`${this.selectAgents(2)} WHERE ${where}`, [...params, this.config.agentTimeoutMs]);
+  /** Who has the capability and is live; load is left to reserve_agents, which counts it under the agent's lock. */
+  private async eligibility(manager: EntityManager, capability: string): Promise<Candidate[]> {
+    const rows: Array<Omit<AgentRow, 'load' | 'instance_id' | 'models' | 'reported_in_flight' | 'last_seen_at'>> = await manager.query(
+      `SELECT agent_id, team, capabilities, scopes, max_concurrency,
+              last_seen_at >= now() - make_interval(secs => $2::double precision / 1000) AS live
+         FROM ${this.table('agents')} WHERE $1 = ANY(capabilities)`,
+      [capability, this.config.agentTimeoutMs],
+    );
     return rows.map((row) => ({
       agentId: row.agent_id,
       team: row.team,
       capabilities: row.capabilities,
       scopes: row.scopes,
       maxConcurrency: row.max_concurrency,
-      load: Number(row.load),
+      load: 0,
       live: row.live,
     }));
   }
@@ -139,10 +143,23 @@ interface AgentRow {
   load: string | number;
 }
 
-/** Reservations of one transaction; `pending` counts what it reserved and has not written yet. */
+/** A reservation asked for; `settle` gets the chosen agent or why there is none. */
+interface QueuedRequest {
+  task: { capability: string; scopes?: readonly string[] };
+  exclude: ReadonlySet<string>;
+  settle: (assignment: Assignment) => void;
+}
+
+/**
+ * The reservations of one transaction. Requests are queued while the
+ * transaction decides what to dispatch and reserved together by flush(), in
+ * one round trip however many steps and workflows the transaction advances;
+ * `pending` counts slots reserved by earlier flushes and not written yet.
+ */
 export class AgentAssignments {
   private readonly candidatesByCapability = new Map<string, Promise<Candidate[]>>();
   private readonly pending = new Map<string, number>();
+  private queue: QueuedRequest[] = [];
 
   constructor(
     private readonly manager: EntityManager,
@@ -151,24 +168,44 @@ export class AgentAssignments {
     private readonly load: (capability: string) => Promise<Candidate[]>,
   ) {}
 
-  /** Reserves a slot of the best eligible agent, or says why none can take the task now. */
-  async reserve(task: { capability: string; scopes?: readonly string[] }, exclude: ReadonlySet<string> = new Set()): Promise<Assignment> {
-    let candidates = this.candidatesByCapability.get(task.capability);
-    if (!candidates) {
-      candidates = this.load(task.capability);
-      this.candidatesByCapability.set(task.capability, candidates);
+  request(task: QueuedRequest['task'], exclude: ReadonlySet<string>, settle: QueuedRequest['settle']): void {
+    this.queue.push({ task, exclude, settle });
+  }
+
+  /** Reserves every queued request (least loaded eligible agent with a free slot) and settles each. */
+  async flush(): Promise<void> {
+    const queue = this.queue;
+    this.queue = [];
+    const eligible: Array<{ request: QueuedRequest; ids: string[] }> = [];
+    for (const request of queue) {
+      // Capacity is the database's to judge (reserve_agents); here only who may take the task.
+      const ranking = rankAgents(await this.candidates(request.task.capability), request.task, this.policies, request.exclude);
+      if ('reason' in ranking) request.settle(ranking);
+      else eligible.push({ request, ids: ranking.ranked.map((c) => c.agentId) });
     }
-    const withPending = (await candidates).map((c) => ({ ...c, load: c.load + (this.pending.get(c.agentId) ?? 0) }));
-    const ranking = rankAgents(withPending, task, this.policies, exclude);
-    if ('reason' in ranking) return ranking;
-    const ids = ranking.ranked.map((c) => c.agentId);
-    const rows: Array<{ agent_id: string | null }> = await this.manager.query(
-      `SELECT "${this.schema.replace(/"/g, '""')}".reserve_agent($1::text[], $2::int[], $3) AS agent_id`,
-      [ids, ids.map((id) => this.pending.get(id) ?? 0), `${this.schema}.agent:`],
+    if (eligible.length === 0) return;
+    const rows: Array<{ chosen: Array<string | null> }> = await this.manager.query(
+      `SELECT "${this.schema.replace(/"/g, '""')}".reserve_agents($1::jsonb, $2::jsonb, $3) AS chosen`,
+      [JSON.stringify(eligible.map((e) => e.ids)), JSON.stringify(Object.fromEntries(this.pending)), `${this.schema}.agent:`],
     );
-    const agentId = rows[0]?.agent_id ?? null;
-    if (agentId === null) return { reason: `all ${ids.length} eligible agent(s) for "${task.capability}" are at max concurrency` };
-    this.pending.set(agentId, (this.pending.get(agentId) ?? 0) + 1);
-    return { agentId };
+    const chosen = rows[0]?.chosen ?? [];
+    eligible.forEach(({ request, ids }, i) => {
+      const agentId = chosen[i] ?? null;
+      if (agentId === null) {
+        request.settle({ reason: `all ${ids.length} eligible agent(s) for "${request.task.capability}" are at max concurrency` });
+        return;
+      }
+      this.pending.set(agentId, (this.pending.get(agentId) ?? 0) + 1);
+      request.settle({ agentId });
+    });
+  }
+
+  private candidates(capability: string): Promise<Candidate[]> {
+    let candidates = this.candidatesByCapability.get(capability);
+    if (!candidates) {
+      candidates = this.load(capability);
+      this.candidatesByCapability.set(capability, candidates);
+    }
+    return candidates;
   }
 }

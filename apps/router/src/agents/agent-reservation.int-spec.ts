@@ -17,7 +17,8 @@ import { AgentReservation1732700000000 } from '../persistence/migrations/1732700
 import { WorkflowDefinitionEntity } from '../persistence/workflow-definition.entity';
 import { WorkflowStepEntity } from '../persistence/workflow-step.entity';
 import { WorkflowEntity } from '../persistence/workflow.entity';
-import { AgentRegistry } from './agent-registry.service';
+import { AgentRegistry, type AgentAssignments } from './agent-registry.service';
+import type { Assignment } from './assignment';
 
 describe('agent slot reservation on real Postgres', () => {
   const infra = testInfra();
@@ -61,10 +62,19 @@ describe('agent slot reservation on real Postgres', () => {
     await dropTestSchema(infra.postgres.url, schema);
   });
 
+  /** Queues one request per task and reserves them together, as a transaction's write does. */
+  async function reserveAll(assignments: AgentAssignments, count: number): Promise<Assignment[]> {
+    const settled: Assignment[] = [];
+    for (let i = 0; i < count; i += 1) assignments.request({ capability: 'triage' }, new Set(), (choice) => settled.push(choice));
+    await assignments.flush();
+    return settled;
+  }
+
   /** One transition: reserve, hold the transaction open a while (widening any race), then write the dispatched step. */
   async function dispatchOne(index: number): Promise<string | undefined> {
     return dataSource.transaction(async (manager: EntityManager) => {
-      const choice = await registry.assignments(manager).reserve({ capability: 'triage' });
+      const [choice] = await reserveAll(registry.assignments(manager), 1);
+      if (!choice) throw new Error('request not settled');
       if ('reason' in choice) return undefined;
       await delay(50);
       await manager.query(
@@ -88,13 +98,13 @@ describe('agent slot reservation on real Postgres', () => {
     expect(chosen.filter((agentId) => agentId !== undefined)).toHaveLength(6);
   });
 
-  it('counts the slots a transition reserved but has not written yet', async () => {
+  it('reserves many requests in one call least loaded first, counting what it and earlier flushes reserved but nobody wrote yet', async () => {
     await dataSource.query(`DELETE FROM "${schema}".workflow_steps`);
     const reserved = await dataSource.transaction(async (manager) => {
       const assignments = registry.assignments(manager);
-      const results = [];
-      for (let i = 0; i < 8; i += 1) results.push(await assignments.reserve({ capability: 'triage' }));
-      return results;
+      const first = await reserveAll(assignments, 5);
+      expect(first).toEqual([{ agentId: 'agent-a' }, { agentId: 'agent-b' }, { agentId: 'agent-a' }, { agentId: 'agent-b' }, { agentId: 'agent-a' }]);
+      return [...first, ...(await reserveAll(assignments, 3))];
     });
     const agents = reserved.map((choice) => ('agentId' in choice ? choice.agentId : 'none'));
     expect(agents.filter((id) => id === 'agent-a')).toHaveLength(3);

@@ -69,10 +69,19 @@ export class WorkflowStore {
     return byWorkflow;
   }
 
-  async finishWorkflow(manager: EntityManager, workflow: WorkflowEntity): Promise<void> {
+  /** Records the end (status, output, error) of every given workflow in one UPDATE. */
+  async finishWorkflows(manager: EntityManager, workflows: readonly WorkflowEntity[]): Promise<void> {
+    if (workflows.length === 0) return;
+    const values: unknown[] = [];
+    const tuples = workflows.map((workflow) => {
+      const n = values.length;
+      values.push(workflow.id, workflow.status, json(workflow.output), json(workflow.error));
+      return `($${n + 1}::uuid, $${n + 2}::text, $${n + 3}::jsonb, $${n + 4}::jsonb)`;
+    });
     await manager.query(
-      `UPDATE ${this.table('workflows')} SET status = $2, output = $3, error = $4, updated_at = now() WHERE id = $1`,
-      [workflow.id, workflow.status, json(workflow.output), json(workflow.error)],
+      `UPDATE ${this.table('workflows')} AS w SET status = v.status, output = v.output, error = v.error, updated_at = now()
+         FROM (VALUES ${tuples.join(', ')}) AS v(id, status, output, error) WHERE w.id = v.id`,
+      values,
     );
   }
 
@@ -90,9 +99,14 @@ export class WorkflowStore {
     return row ? this.track(stepOf(row)) : undefined;
   }
 
-  /** Writes new steps with one INSERT and changed steps with one UPDATE each (only their changed columns). */
+  /**
+   * Writes new steps with one INSERT and changed steps with one UPDATE per
+   * set of changed columns (a batch of results changes the same columns of
+   * many steps), never rewriting a column that did not change.
+   */
   async saveSteps(manager: EntityManager, steps: Iterable<WorkflowStepEntity>): Promise<void> {
     const fresh: WorkflowStepEntity[] = [];
+    const updates = new Map<string, { columns: StepColumn[]; steps: WorkflowStepEntity[] }>();
     for (const step of steps) {
       const before = this.loaded.get(step);
       if (!before) {
@@ -102,12 +116,27 @@ export class WorkflowStore {
       const after = columnsOf(step);
       const changed = STEP_COLUMNS.filter((column) => !sameValue(before[column], after[column]));
       if (changed.length === 0) continue;
-      const assignments = changed.map((column, i) => `${column} = $${i + 3}`).join(', ');
+      const signature = changed.join(',');
+      const group = updates.get(signature) ?? { columns: changed, steps: [] };
+      group.steps.push(step);
+      updates.set(signature, group);
+    }
+    for (const { columns, steps: changedSteps } of updates.values()) {
+      const values: unknown[] = [];
+      const tuples = changedSteps.map((step) => {
+        const after = columnsOf(step);
+        const start = values.length;
+        values.push(step.workflowId, step.stepId, ...columns.map((column) => dbValue(column, after[column])));
+        const types = ['uuid', 'text', ...columns.map((column) => STEP_COLUMN_TYPES[column])];
+        return `(${types.map((type, i) => `$${start + i + 1}::${type}`).join(', ')})`;
+      });
       await manager.query(
-        `UPDATE ${this.table('workflow_steps')} SET ${assignments} WHERE workflow_id = $1 AND step_id = $2`,
-        [step.workflowId, step.stepId, ...changed.map((column) => dbValue(column, after[column]))],
+        `UPDATE ${this.table('workflow_steps')} AS s SET ${columns.map((column) => `${column} = v.${column}`).join(', ')}
+           FROM (VALUES ${tuples.join(', ')}) AS v(workflow_id, step_id, ${columns.join(', ')})
+          WHERE s.workflow_id = v.workflow_id AND s.step_id = v.step_id`,
+        values,
       );
-      this.loaded.set(step, after);
+      for (const step of changedSteps) this.loaded.set(step, columnsOf(step));
     }
     if (fresh.length === 0) return;
     const values: unknown[] = [];
@@ -155,6 +184,26 @@ const STEP_COLUMNS = [
 ] as const;
 
 type StepColumn = (typeof STEP_COLUMNS)[number];
+
+const STEP_COLUMN_TYPES: Record<StepColumn, string> = {
+  position: 'int',
+  capability: 'text',
+  status: 'text',
+  attempt: 'int',
+  task_id: 'uuid',
+  input: 'jsonb',
+  output: 'jsonb',
+  confidence: 'float8',
+  agent_id: 'text',
+  error: 'jsonb',
+  dispatched_at: 'timestamptz',
+  completed_at: 'timestamptz',
+  spec: 'jsonb',
+  deadline_at: 'timestamptz',
+  not_before: 'timestamptz',
+  wait_reason: 'text',
+  completion_order: 'int',
+};
 type StepColumns = Record<StepColumn, unknown>;
 
 interface StepRow extends StepColumns {

@@ -156,14 +156,14 @@ export class WorkflowsService {
           this.logger.warn({ msg: 'task result for a workflow that is not running ignored', workflowId, status, type: envelope.type });
           continue;
         }
-        if (envelope.type === TASK_COMPLETED) await this.applyCompleted(t, envelope as Envelope<TaskCompletedPayload>);
-        else await this.applyFailed(t, envelope as Envelope<TaskFailedPayload>);
+        if (envelope.type === TASK_COMPLETED) this.applyCompleted(t, envelope as Envelope<TaskCompletedPayload>);
+        else this.applyFailed(t, envelope as Envelope<TaskFailedPayload>);
       }
       await this.write([...transitions.values()]);
     });
   }
 
-  private async applyCompleted(t: Transition, envelope: Envelope<TaskCompletedPayload>): Promise<void> {
+  private applyCompleted(t: Transition, envelope: Envelope<TaskCompletedPayload>): void {
     if (t.workflow.status !== 'running') return;
     const result = envelope.payload;
     const step = this.currentAttempt(t, result.stepId, result.taskId);
@@ -186,16 +186,16 @@ export class WorkflowsService {
       output: result.output,
       confidence: result.confidence,
     }, { ...meta, stepId: step.stepId });
-    await this.advance(t, meta);
+    this.advance(t, meta);
   }
 
-  private async applyFailed(t: Transition, envelope: Envelope<TaskFailedPayload>): Promise<void> {
+  private applyFailed(t: Transition, envelope: Envelope<TaskFailedPayload>): void {
     if (t.workflow.status !== 'running') return;
     const failure = envelope.payload;
     const step = this.currentAttempt(t, failure.stepId, failure.taskId);
     if (!step) return;
     step.agentId = failure.agentId;
-    await this.attemptFailed(t, step, failure.error, this.causedBy(envelope, t.workflow));
+    this.attemptFailed(t, step, failure.error, this.causedBy(envelope, t.workflow));
   }
 
   /** Dispatches again every step whose retry backoff has elapsed; returns how many. */
@@ -212,7 +212,7 @@ export class WorkflowsService {
         this.transition(manager, workflowId, async (t) => {
           const step = t.find(stepId);
           if (!step || step.status !== 'retry_wait' || !step.spec || (step.notBefore && step.notBefore > new Date())) return;
-          await this.dispatchAttempt(t, step, step.spec, step.attempt + 1, this.own(t.workflow));
+          this.dispatchAttempt(t, step, step.spec, step.attempt + 1, this.own(t.workflow));
           count += 1;
         }),
       );
@@ -240,7 +240,7 @@ export class WorkflowsService {
           const meta = this.own(t.workflow);
           this.cancelAttempt(t, step, 'timed_out', meta);
           const timeoutMs = step.spec?.timeoutMs ?? this.config.defaultStepTimeoutMs;
-          await this.attemptFailed(
+          this.attemptFailed(
             t,
             step,
             { code: 'timed_out', message: `step ${stepId} attempt ${step.attempt} timed out after ${timeoutMs} ms`, retryable: true },
@@ -317,7 +317,7 @@ export class WorkflowsService {
     };
     const t = new Transition(manager, workflow, [], this.registry.assignments(manager));
     t.emit(workflowStarted, { workflowId: workflow.id, definition: command.definition, input: command.input }, meta);
-    await this.advance(t, meta);
+    this.advance(t, meta);
     await this.write([t]);
   }
 
@@ -340,13 +340,14 @@ export class WorkflowsService {
   private async write(transitions: readonly Transition[]): Promise<void> {
     const [first] = transitions;
     if (!first) return;
+    for (const assignments of new Set(transitions.map((t) => t.assignments))) await assignments.flush();
     await this.store.saveSteps(first.manager, transitions.flatMap((t) => [...t.changed]));
-    for (const t of transitions) if (t.workflowFinished) await this.store.finishWorkflow(t.manager, t.workflow);
+    await this.store.finishWorkflows(first.manager, transitions.filter((t) => t.workflowFinished).map((t) => t.workflow));
     await this.outbox.enqueueMany(first.manager, transitions.flatMap((t) => t.messages));
   }
 
   /** Applies the engine's decision: cancel what is no longer needed, dispatch what is ready, finish. */
-  private async advance(t: Transition, meta: EnvelopeMeta): Promise<void> {
+  private advance(t: Transition, meta: EnvelopeMeta): void {
     const { workflow } = t;
     const nodes = new Map<string, NodeState>(t.steps.map((row) => [row.stepId, nodeStateOf(row)]));
     const decision = decide(workflow.definition, fromStoredJson(workflow.input), nodes);
@@ -384,7 +385,7 @@ export class WorkflowsService {
         completionOrder: null,
       };
       t.steps.push(step);
-      await this.dispatchAttempt(t, step, spec, 1, meta);
+      this.dispatchAttempt(t, step, spec, 1, meta);
     }
     if (!decision.outcome) return;
     t.workflowFinished = true;
@@ -403,82 +404,86 @@ export class WorkflowsService {
     }, meta);
   }
 
-  private async dispatchAttempt(t: Transition, step: WorkflowStepEntity, spec: NodeSpec, attempt: number, meta: EnvelopeMeta): Promise<void> {
+  private dispatchAttempt(t: Transition, step: WorkflowStepEntity, spec: NodeSpec, attempt: number, meta: EnvelopeMeta): void {
     step.attempt = attempt;
     step.taskId = randomUUID();
     step.notBefore = null;
     step.agentId = null;
     step.status = 'pending';
-    await this.assign(t, step, spec, meta);
+    this.assign(t, step, spec, meta);
   }
 
   /**
    * Sends the step's open attempt to the best eligible agent, or parks it as
    * waiting_for_agent with the reason (the timer retries as agents free up,
    * until the wait deadline). The task id stays the same across reassignments,
-   * so agents' effects stay once.
+   * so agents' effects stay once. The reservation is queued and made with the
+   * transaction's others when it writes; `settled` learns the outcome.
    */
-  private async assign(
+  private assign(
     t: Transition,
     step: WorkflowStepEntity,
     spec: NodeSpec,
     meta: EnvelopeMeta,
     exclude: ReadonlySet<string> = new Set(),
-  ): Promise<boolean> {
+    settled?: (assigned: boolean) => void,
+  ): void {
     const { workflow } = t;
     const taskId = step.taskId ?? randomUUID();
     step.taskId = taskId;
     t.touch(step);
-    const now = new Date();
     const stepMeta = { ...meta, stepId: step.stepId };
-    const choice = await t.assignments.reserve(spec, exclude);
-    if ('reason' in choice) {
-      const firstWait = step.status !== 'waiting_for_agent';
-      step.status = 'waiting_for_agent';
-      step.agentId = null;
-      step.waitReason = choice.reason;
-      if (firstWait) {
-        step.dispatchedAt = now;
-        step.deadlineAt = new Date(now.getTime() + (workflow.definition.agentWaitTimeoutMs ?? this.config.agentWaitTimeoutMs));
-        t.emit(stepWaitingForAgent, {
-          workflowId: workflow.id,
-          stepId: step.stepId,
-          taskId,
-          attempt: step.attempt,
-          capability: spec.capability,
-          reason: choice.reason,
-          waitUntil: step.deadlineAt.toISOString(),
-        }, stepMeta);
+    t.assignments.request(spec, exclude, (choice) => {
+      const now = new Date();
+      if ('reason' in choice) {
+        const firstWait = step.status !== 'waiting_for_agent';
+        step.status = 'waiting_for_agent';
+        step.agentId = null;
+        step.waitReason = choice.reason;
+        if (firstWait) {
+          step.dispatchedAt = now;
+          step.deadlineAt = new Date(now.getTime() + (workflow.definition.agentWaitTimeoutMs ?? this.config.agentWaitTimeoutMs));
+          t.emit(stepWaitingForAgent, {
+            workflowId: workflow.id,
+            stepId: step.stepId,
+            taskId,
+            attempt: step.attempt,
+            capability: spec.capability,
+            reason: choice.reason,
+            waitUntil: step.deadlineAt.toISOString(),
+          }, stepMeta);
+        }
+        settled?.(false);
+        return;
       }
-      return false;
-    }
-    const timeoutMs = spec.timeoutMs ?? this.config.defaultStepTimeoutMs;
-    step.status = 'dispatched';
-    step.agentId = choice.agentId;
-    step.waitReason = null;
-    step.dispatchedAt = now;
-    step.deadlineAt = new Date(now.getTime() + timeoutMs);
-    t.emit(taskAssigned, {
-      taskId,
-      workflowId: workflow.id,
-      stepId: step.stepId,
-      attempt: step.attempt,
-      capability: spec.capability,
-      agentId: choice.agentId,
-      input: spec.input,
-      timeoutMs,
-      ...(spec.scopes ? { scopes: spec.scopes } : {}),
-    }, { ...stepMeta, agentId: choice.agentId });
-    t.emit(stepDispatched, {
-      workflowId: workflow.id,
-      stepId: step.stepId,
-      taskId,
-      attempt: step.attempt,
-      capability: spec.capability,
-      input: spec.input,
-      agentId: choice.agentId,
-    }, stepMeta);
-    return true;
+      const timeoutMs = spec.timeoutMs ?? this.config.defaultStepTimeoutMs;
+      step.status = 'dispatched';
+      step.agentId = choice.agentId;
+      step.waitReason = null;
+      step.dispatchedAt = now;
+      step.deadlineAt = new Date(now.getTime() + timeoutMs);
+      t.emit(taskAssigned, {
+        taskId,
+        workflowId: workflow.id,
+        stepId: step.stepId,
+        attempt: step.attempt,
+        capability: spec.capability,
+        agentId: choice.agentId,
+        input: spec.input,
+        timeoutMs,
+        ...(spec.scopes ? { scopes: spec.scopes } : {}),
+      }, { ...stepMeta, agentId: choice.agentId });
+      t.emit(stepDispatched, {
+        workflowId: workflow.id,
+        stepId: step.stepId,
+        taskId,
+        attempt: step.attempt,
+        capability: spec.capability,
+        input: spec.input,
+        agentId: choice.agentId,
+      }, stepMeta);
+      settled?.(true);
+    });
   }
 
   /** Steps waiting for an agent: assigned when one is eligible, failed when their wait deadline passed. */
@@ -497,14 +502,16 @@ export class WorkflowsService {
           if (!step || step.status !== 'waiting_for_agent' || !step.spec) return;
           const meta = this.own(t.workflow);
           if (step.deadlineAt && step.deadlineAt <= new Date()) {
-            await this.attemptFailed(t, step, {
+            this.attemptFailed(t, step, {
               code: 'no_eligible_agent',
               message: `no eligible agent before the wait deadline: ${step.waitReason ?? 'unknown'}`,
               retryable: false,
             }, meta);
             return;
           }
-          if (await this.assign(t, step, step.spec, meta)) assigned += 1;
+          this.assign(t, step, step.spec, meta, new Set(), (ok) => {
+            if (ok) assigned += 1;
+          });
         }),
       );
     }
@@ -539,8 +546,9 @@ export class WorkflowsService {
           const reason = `agent ${fromAgentId} missed heartbeats for ${this.config.agentTimeoutMs} ms`;
           t.emit(stepReassigned, { ...ref, fromAgentId, reason }, stepMeta);
           step.status = 'pending';
-          const assigned = await this.assign(t, step, step.spec, this.own(t.workflow), deadSet);
-          this.logger.log({ msg: 'task of a dead agent reassigned', workflowId, stepId, fromAgentId, toAgentId: assigned ? step.agentId : null });
+          this.assign(t, step, step.spec, this.own(t.workflow), deadSet, (assigned) => {
+            this.logger.log({ msg: 'task of a dead agent reassigned', workflowId, stepId, fromAgentId, toAgentId: assigned ? step.agentId : null });
+          });
           moved += 1;
         }),
       );
@@ -549,7 +557,7 @@ export class WorkflowsService {
   }
 
   /** A failed or timed-out attempt: retried after a backoff while the policy allows, else the step fails. */
-  private async attemptFailed(t: Transition, step: WorkflowStepEntity, error: ErrorInfo, meta: EnvelopeMeta): Promise<void> {
+  private attemptFailed(t: Transition, step: WorkflowStepEntity, error: ErrorInfo, meta: EnvelopeMeta): void {
     const stepMeta = { ...meta, stepId: step.stepId };
     t.emit(stepFailed, {
       workflowId: step.workflowId,
@@ -582,7 +590,7 @@ export class WorkflowsService {
     step.status = 'failed';
     step.completedAt = new Date();
     step.completionOrder = t.nextCompletionOrder();
-    await this.advance(t, meta);
+    this.advance(t, meta);
   }
 
   private cancelAttempt(t: Transition, step: WorkflowStepEntity, reason: CancelReason, meta: EnvelopeMeta): void {
