@@ -13,6 +13,7 @@ export * from './core/errors';
 export { KafkaBus } from './core/kafka-bus';
 export { HEADERS, decodeHeaders } from './core/message-headers';
 export { BusClosedError } from './core/reply-inbox';
+export { WakeSignal } from './core/wake-signal';
 export { BatonContext } from './nest/baton-context';
 export { BatonKafkaTransport, UnsupportedTransportFeatureError } from './nest/baton-kafka.transport';
 export {

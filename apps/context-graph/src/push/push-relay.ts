@@ -6,11 +6,10 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import neo4j from 'neo4j-driver';
-import { KafkaBus } from '@baton/bus';
+import { KafkaBus, WakeSignal } from '@baton/bus';
 import { CONTEXT_GRAPH_CONFIG, type ContextGraphConfig } from '../config/context-graph-config';
 import { GraphDatabase } from '../graph/neo4j';
 import { GraphModel } from '../graph/graph-model';
-import { WakeSignal } from './wake-signal';
 
 const BATCH = 500;
 const RETRY_BASE_MS = 200;

@@ -1,11 +1,11 @@
 import { Client, type Notification } from 'pg';
 import type { DataSource } from 'typeorm';
+import { WakeSignal } from '@baton/bus';
 import { advisoryLockKey, outboxChannel, qualifiedName, quoteIdentifier } from '../data-source/identifiers';
 import { pgClientConfig } from '../data-source/pg-client-config';
 import { schemaOf } from '../data-source/postgres-schema';
 import type { OutboxPublisher, OutboxRecord } from './outbox-publisher';
 import { retryDelay } from './retry-delay';
-import { WakeSignal } from './wake-signal';
 
 /** Nest's Logger fits this shape. */
 export interface OutboxRelayLogger {

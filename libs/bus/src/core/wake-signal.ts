@@ -1,7 +1,8 @@
 /**
  * A wake-up that is never lost: a notify() arriving while nobody waits makes
- * the next wait() return at once, so a NOTIFY between "read an empty batch"
- * and "go to sleep" still triggers a read.
+ * the next wait() return at once, so work committed between "read an empty
+ * batch" and "go to sleep" still triggers a read. The relays that publish
+ * through the bus (the Postgres outbox, context-graph's push outbox) sleep on it.
  */
 export class WakeSignal {
   private pending = false;
