@@ -4,7 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { Envelope, PayloadOf, agentHeartbeat } from '@baton/contracts';
 import { EMPTY_POLICY_SET, parsePolicySet, type PolicySet } from '@baton/policy';
 import { ROUTER_CONFIG, type RouterConfig } from '../config/router-config';
-import { rankAgents, type Assignment, type Candidate } from './assignment';
+import { eligibleAgents, type Assignment, type Candidate } from './assignment';
 
 type Heartbeat = PayloadOf<typeof agentHeartbeat>;
 
@@ -65,16 +65,21 @@ export class AgentRegistry implements OnModuleInit {
 
   /**
    * An assignment session for one transaction: candidates are read once per
-   * capability, and each reservation takes a per-agent slot that holds until
-   * commit (see the reserve_agent migration), so concurrent transitions spread
-   * over agents instead of queueing on one lock.
+   * capability, and its reservations are made together by reserve_agents
+   * (per-agent slots held until commit), so concurrent transitions spread over
+   * agents instead of queueing on one lock.
    */
   assignments(manager: EntityManager): AgentAssignments {
     return new AgentAssignments(manager, this.policies, this.config.dbSchema, (capability) => this.eligibility(manager, capability));
   }
 
   async list(): Promise<AgentView[]> {
-    const rows: AgentRow[] = await this.dataSource.query(`${this.selectAgents()} ORDER BY a.agent_id`, [this.config.agentTimeoutMs]);
+    const rows: AgentRow[] = await this.dataSource.query(
+      `SELECT a.*, a.last_seen_at >= now() - make_interval(secs => $1::double precision / 1000) AS live,
+              (SELECT count(*) FROM ${this.table('workflow_steps')} s WHERE s.agent_id = a.agent_id AND s.status = 'dispatched') AS load
+         FROM ${this.table('agents')} a ORDER BY a.agent_id`,
+      [this.config.agentTimeoutMs],
+    );
     return rows.map((row) => ({
       agentId: row.agent_id,
       instanceId: row.instance_id,
@@ -99,10 +104,10 @@ export class AgentRegistry implements OnModuleInit {
     return rows.map((row) => row.agent_id);
   }
 
-  /** Who has the capability and is live; load is left to reserve_agents, which counts it under the agent's lock. */
+  /** Who has the capability, and whether they are live; load and capacity are reserve_agents' to judge. */
   private async eligibility(manager: EntityManager, capability: string): Promise<Candidate[]> {
-    const rows: Array<Omit<AgentRow, 'load' | 'instance_id' | 'models' | 'reported_in_flight' | 'last_seen_at'>> = await manager.query(
-      `SELECT agent_id, team, capabilities, scopes, max_concurrency,
+    const rows: Array<Pick<AgentRow, 'agent_id' | 'team' | 'capabilities' | 'scopes' | 'live'>> = await manager.query(
+      `SELECT agent_id, team, capabilities, scopes,
               last_seen_at >= now() - make_interval(secs => $2::double precision / 1000) AS live
          FROM ${this.table('agents')} WHERE $1 = ANY(capabilities)`,
       [capability, this.config.agentTimeoutMs],
@@ -112,16 +117,8 @@ export class AgentRegistry implements OnModuleInit {
       team: row.team,
       capabilities: row.capabilities,
       scopes: row.scopes,
-      maxConcurrency: row.max_concurrency,
-      load: 0,
       live: row.live,
     }));
-  }
-
-  private selectAgents(timeoutParam = 1): string {
-    return `SELECT a.*, a.last_seen_at >= now() - make_interval(secs => $${timeoutParam}::double precision / 1000) AS live,
-              (SELECT count(*) FROM ${this.table('workflow_steps')} s WHERE s.agent_id = a.agent_id AND s.status = 'dispatched') AS load
-            FROM ${this.table('agents')} a`;
   }
 
   private table(name: string): string {
@@ -178,10 +175,9 @@ export class AgentAssignments {
     this.queue = [];
     const eligible: Array<{ request: QueuedRequest; ids: string[] }> = [];
     for (const request of queue) {
-      // Capacity is the database's to judge (reserve_agents); here only who may take the task.
-      const ranking = rankAgents(await this.candidates(request.task.capability), request.task, this.policies, request.exclude);
-      if ('reason' in ranking) request.settle(ranking);
-      else eligible.push({ request, ids: ranking.ranked.map((c) => c.agentId) });
+      const eligibility = eligibleAgents(await this.candidates(request.task.capability), request.task, this.policies, request.exclude);
+      if ('reason' in eligibility) request.settle(eligibility);
+      else eligible.push({ request, ids: eligibility.agentIds });
     }
     if (eligible.length === 0) return;
     const rows: Array<{ chosen: Array<string | null> }> = await this.manager.query(

@@ -72,15 +72,13 @@ export class WorkflowStore {
   /** Records the end (status, output, error) of every given workflow in one UPDATE. */
   async finishWorkflows(manager: EntityManager, workflows: readonly WorkflowEntity[]): Promise<void> {
     if (workflows.length === 0) return;
-    const values: unknown[] = [];
-    const tuples = workflows.map((workflow) => {
-      const n = values.length;
-      values.push(workflow.id, workflow.status, json(workflow.output), json(workflow.error));
-      return `($${n + 1}::uuid, $${n + 2}::text, $${n + 3}::jsonb, $${n + 4}::jsonb)`;
-    });
+    const { sql, values } = valuesList(
+      workflows.map((workflow) => [workflow.id, workflow.status, json(workflow.output), json(workflow.error)]),
+      ['uuid', 'text', 'jsonb', 'jsonb'],
+    );
     await manager.query(
       `UPDATE ${this.table('workflows')} AS w SET status = v.status, output = v.output, error = v.error, updated_at = now()
-         FROM (VALUES ${tuples.join(', ')}) AS v(id, status, output, error) WHERE w.id = v.id`,
+         FROM (${sql}) AS v(id, status, output, error) WHERE w.id = v.id`,
       values,
     );
   }
@@ -90,15 +88,6 @@ export class WorkflowStore {
     return rows.map((row) => this.track(stepOf(row)));
   }
 
-  async step(manager: EntityManager, workflowId: string, stepId: string): Promise<WorkflowStepEntity | undefined> {
-    const rows: StepRow[] = await manager.query(
-      `SELECT * FROM ${this.table('workflow_steps')} WHERE workflow_id = $1 AND step_id = $2`,
-      [workflowId, stepId],
-    );
-    const row = rows[0];
-    return row ? this.track(stepOf(row)) : undefined;
-  }
-
   /**
    * Writes new steps with one INSERT and changed steps with one UPDATE per
    * set of changed columns (a batch of results changes the same columns of
@@ -106,7 +95,7 @@ export class WorkflowStore {
    */
   async saveSteps(manager: EntityManager, steps: Iterable<WorkflowStepEntity>): Promise<void> {
     const fresh: WorkflowStepEntity[] = [];
-    const updates = new Map<string, { columns: StepColumn[]; steps: WorkflowStepEntity[] }>();
+    const updates = new Map<string, { columns: StepColumn[]; steps: Array<{ step: WorkflowStepEntity; after: StepColumns }> }>();
     for (const step of steps) {
       const before = this.loaded.get(step);
       if (!before) {
@@ -118,39 +107,30 @@ export class WorkflowStore {
       if (changed.length === 0) continue;
       const signature = changed.join(',');
       const group = updates.get(signature) ?? { columns: changed, steps: [] };
-      group.steps.push(step);
+      group.steps.push({ step, after });
       updates.set(signature, group);
     }
-    for (const { columns, steps: changedSteps } of updates.values()) {
-      const values: unknown[] = [];
-      const tuples = changedSteps.map((step) => {
-        const after = columnsOf(step);
-        const start = values.length;
-        values.push(step.workflowId, step.stepId, ...columns.map((column) => dbValue(column, after[column])));
-        const types = ['uuid', 'text', ...columns.map((column) => STEP_COLUMN_TYPES[column])];
-        return `(${types.map((type, i) => `$${start + i + 1}::${type}`).join(', ')})`;
-      });
+    for (const { columns, steps: changed } of updates.values()) {
+      const { sql, values } = valuesList(
+        changed.map(({ step, after }) => [step.workflowId, step.stepId, ...columns.map((column) => dbValue(column, after[column]))]),
+        ['uuid', 'text', ...columns.map((column) => STEP_COLUMN_TYPES[column])],
+      );
       await manager.query(
         `UPDATE ${this.table('workflow_steps')} AS s SET ${columns.map((column) => `${column} = v.${column}`).join(', ')}
-           FROM (VALUES ${tuples.join(', ')}) AS v(workflow_id, step_id, ${columns.join(', ')})
+           FROM (${sql}) AS v(workflow_id, step_id, ${columns.join(', ')})
           WHERE s.workflow_id = v.workflow_id AND s.step_id = v.step_id`,
         values,
       );
-      for (const step of changedSteps) this.loaded.set(step, columnsOf(step));
+      for (const { step, after } of changed) this.loaded.set(step, after);
     }
     if (fresh.length === 0) return;
-    const values: unknown[] = [];
-    const tuples = fresh.map((step) => {
-      const columns = columnsOf(step);
-      const start = values.length;
-      values.push(step.workflowId, step.stepId, ...STEP_COLUMNS.map((column) => dbValue(column, columns[column])));
-      return `(${Array.from({ length: STEP_COLUMNS.length + 2 }, (_, i) => `$${start + i + 1}`).join(', ')})`;
-    });
-    await manager.query(
-      `INSERT INTO ${this.table('workflow_steps')} (workflow_id, step_id, ${STEP_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`,
-      values,
+    const rows = fresh.map((step) => ({ step, columns: columnsOf(step) }));
+    const { sql, values } = valuesList(
+      rows.map(({ step, columns }) => [step.workflowId, step.stepId, ...STEP_COLUMNS.map((column) => dbValue(column, columns[column]))]),
+      ['uuid', 'text', ...STEP_COLUMNS.map((column) => STEP_COLUMN_TYPES[column])],
     );
-    for (const step of fresh) this.loaded.set(step, columnsOf(step));
+    await manager.query(`INSERT INTO ${this.table('workflow_steps')} (workflow_id, step_id, ${STEP_COLUMNS.join(', ')}) ${sql}`, values);
+    for (const { step, columns } of rows) this.loaded.set(step, columns);
   }
 
   private track(step: WorkflowStepEntity): WorkflowStepEntity {
@@ -287,6 +267,17 @@ function workflowOf(row: WorkflowRow): WorkflowEntity {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
+}
+
+/** `VALUES (...), (...)` with numbered, typed placeholders for rows of parameters. */
+function valuesList(rows: readonly unknown[][], types: readonly string[]): { sql: string; values: unknown[] } {
+  const values: unknown[] = [];
+  const tuples = rows.map((row) => {
+    const start = values.length;
+    values.push(...row);
+    return `(${types.map((type, i) => `$${start + i + 1}::${type}`).join(', ')})`;
+  });
+  return { sql: `VALUES ${tuples.join(', ')}`, values };
 }
 
 /** jsonb parameters go as JSON text: pg would send a JS array as a Postgres array. */
