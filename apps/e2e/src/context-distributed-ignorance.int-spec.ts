@@ -20,11 +20,11 @@ import {
 import {
   clearNeo4jPrefix,
   expectEventually,
-  spawnApp,
   testInfra,
   uniqueName,
   type SpawnedApp,
 } from '@baton/testing';
+import { spawnContextGraph } from './runner-fixture';
 
 const API_KEY = 'e2e-context-key-0123456789abcdef';
 
@@ -36,18 +36,7 @@ describe('context graph: distributed ignorance, end to end', () => {
   let graph: SpawnedApp;
 
   beforeAll(async () => {
-    graph = await spawnApp({
-      name: 'context-graph',
-      entry: 'apps/context-graph/src/main.ts',
-      env: {
-        KAFKA_BROKERS: infra.kafka.brokers.join(','),
-        NEO4J_URI: infra.neo4j.uri,
-        NEO4J_USER: infra.neo4j.user,
-        NEO4J_PASSWORD: infra.neo4j.password,
-        BATON_TOPIC_PREFIX: topicPrefix,
-        BATON_API_KEYS: API_KEY,
-      },
-    });
+    graph = await spawnContextGraph(infra, topicPrefix, API_KEY);
     await bus.connect();
   }, 120_000);
 

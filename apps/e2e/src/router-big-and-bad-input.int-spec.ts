@@ -6,15 +6,13 @@
  * oversized inputs are refused over HTTP and over Kafka, nothing created.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client } from 'pg';
 import { KafkaBus } from '@baton/bus';
 import { RawKafka } from '@baton/bus/testing';
 import { TOPICS, createEnvelope, decodeEnvelope, workflowRequested, type WorkflowDefinition } from '@baton/contracts';
 import { FakeModelServer, openAiText } from '@baton/llm-gateway/testing';
 import { expectEventually, freePort, spawnApp, testInfra, uniqueName, type SpawnedApp } from '@baton/testing';
+import { writeRunnerFixture } from './runner-fixture';
 
 const API_KEY = 'e2e-test-key-0123456789abcdef';
 const MIB = 1_048_576;
@@ -112,16 +110,14 @@ describe('router: 1 MB step outputs by claim check; unknown capabilities and ove
   beforeAll(async () => {
     await models.start();
     models.setDefault('openai', bigAnswer);
-    const dir = mkdtempSync(join(tmpdir(), 'big-e2e-'));
-    mkdirSync(join(dir, 'agents'));
-    writeFileSync(join(dir, 'agents', 'big-writer.yaml'), AGENT);
-    writeFileSync(
-      join(dir, 'gateway.json'),
-      JSON.stringify({
-        providers: { oai: { kind: 'openai', baseUrl: models.openAiBaseUrl, apiKeyEnv: 'E2E_OPENAI_KEY', models: { 'gpt-big': { inputUsdPer1M: 0, outputUsdPer1M: 0 } } } },
-        aliases: { fake: ['oai/gpt-big'] },
-      }),
-    );
+    const fixture = writeRunnerFixture({
+      agents: { 'big-writer.yaml': AGENT },
+      openAiBaseUrl: models.openAiBaseUrl,
+      alias: 'fake',
+      model: 'gpt-big',
+      usdPer1M: 0,
+      apiKeyEnv: 'E2E_OPENAI_KEY',
+    });
     const common = { KAFKA_BROKERS: infra.kafka.brokers.join(','), BATON_TOPIC_PREFIX: topicPrefix, DATABASE_URL: infra.postgres.url };
     const [routerPort, runnerPort] = [await freePort(), await freePort()];
     [router, runner] = await Promise.all([
@@ -139,8 +135,8 @@ describe('router: 1 MB step outputs by claim check; unknown capabilities and ove
           ...common,
           RUNNER_PORT: String(runnerPort),
           RUNNER_INSTANCE_ID: 'e2e-big-runner',
-          RUNNER_AGENTS_DIR: join(dir, 'agents'),
-          BATON_GATEWAY_CONFIG: join(dir, 'gateway.json'),
+          RUNNER_AGENTS_DIR: fixture.agentsDir,
+          BATON_GATEWAY_CONFIG: fixture.gatewayConfig,
           E2E_OPENAI_KEY: 'sk-e2e',
           RUNNER_HEARTBEAT_INTERVAL_MS: '1000',
         },

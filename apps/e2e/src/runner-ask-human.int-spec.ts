@@ -5,9 +5,6 @@
  * tool result, the task result and the `agent.tool_called` audit are checked; so is a question nobody answers.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { KafkaBus, type ConsumedMessage, type Subscription } from '@baton/bus';
 import {
   TOPICS,
@@ -22,6 +19,7 @@ import {
 } from '@baton/contracts';
 import { FakeModelServer, openAiText, openAiToolCalls, type ScriptedReply } from '@baton/llm-gateway/testing';
 import { expectEventually, spawnApp, testInfra, uniqueName, type SpawnedApp } from '@baton/testing';
+import { writeRunnerFixture } from './runner-fixture';
 
 type AnyEnvelope = Envelope<Record<string, JsonValue>>;
 type Question = PayloadOf<typeof humanQuestionAsked>;
@@ -82,16 +80,7 @@ describe('ask_human, end to end', () => {
         { id: 'q2', name: 'ask_human', arguments: { question: 'Shall I page the CFO? decline-me' } },
       ]);
     });
-    const dir = mkdtempSync(join(tmpdir(), 'runner-ask-'));
-    mkdirSync(join(dir, 'agents'));
-    writeFileSync(join(dir, 'agents', 'on-call.yaml'), AGENT);
-    writeFileSync(
-      join(dir, 'gateway.json'),
-      JSON.stringify({
-        providers: { oai: { kind: 'openai', baseUrl: models.openAiBaseUrl, models: { 'gpt-test': { inputUsdPer1M: 1, outputUsdPer1M: 1 } } } },
-        aliases: { gpt: ['oai/gpt-test'] },
-      }),
-    );
+    const fixture = writeRunnerFixture({ agents: { 'on-call.yaml': AGENT }, openAiBaseUrl: models.openAiBaseUrl, alias: 'gpt', model: 'gpt-test' });
 
     bus = new KafkaBus({ brokers: infra.kafka.brokers, clientId: 'e2e-ask-human', topicPrefix });
     await bus.connect();
@@ -135,8 +124,8 @@ describe('ask_human, end to end', () => {
       env: {
         KAFKA_BROKERS: infra.kafka.brokers.join(','),
         BATON_TOPIC_PREFIX: topicPrefix,
-        RUNNER_AGENTS_DIR: join(dir, 'agents'),
-        BATON_GATEWAY_CONFIG: join(dir, 'gateway.json'),
+        RUNNER_AGENTS_DIR: fixture.agentsDir,
+        BATON_GATEWAY_CONFIG: fixture.gatewayConfig,
         RUNNER_ASK_HUMAN_TIMEOUT_MS: String(ASK_HUMAN_TIMEOUT_MS),
       },
     });

@@ -5,9 +5,6 @@
  * fact ids the runner reports on task.completed.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { KafkaBus, type Subscription } from '@baton/bus';
 import {
   TOPICS,
@@ -22,6 +19,7 @@ import {
 } from '@baton/contracts';
 import { FakeModelServer, openAiText } from '@baton/llm-gateway/testing';
 import { clearNeo4jPrefix, expectEventually, spawnApp, testInfra, uniqueName, type SpawnedApp } from '@baton/testing';
+import { spawnContextGraph, writeRunnerFixture } from './runner-fixture';
 
 type AnyEnvelope = Envelope<Record<string, JsonValue>>;
 
@@ -51,18 +49,16 @@ describe('context injected at dispatch, end to end', () => {
   beforeAll(async () => {
     await models.start();
     models.setDefault('openai', () => openAiText('{"diagnosis":"pool too small"}'));
-    const dir = mkdtempSync(join(tmpdir(), 'runner-inject-'));
-    mkdirSync(join(dir, 'agents'));
-    // One agent places the context itself, the other leaves it to the runner.
-    writeFileSync(join(dir, 'agents', 'placed.yaml'), agent('placed-diagnoser', 'diagnosis-placed', 'Known context:\n{{context}}\nDiagnose {{input.symptom}}'));
-    writeFileSync(join(dir, 'agents', 'appended.yaml'), agent('appended-diagnoser', 'diagnosis-appended', 'Diagnose {{input.symptom}}'));
-    writeFileSync(
-      join(dir, 'gateway.json'),
-      JSON.stringify({
-        providers: { oai: { kind: 'openai', baseUrl: models.openAiBaseUrl, models: { 'gpt-test': { inputUsdPer1M: 1, outputUsdPer1M: 1 } } } },
-        aliases: { gpt: ['oai/gpt-test'] },
-      }),
-    );
+    const fixture = writeRunnerFixture({
+      // One agent places the context itself, the other leaves it to the runner.
+      agents: {
+        'placed.yaml': agent('placed-diagnoser', 'diagnosis-placed', 'Known context:\n{{context}}\nDiagnose {{input.symptom}}'),
+        'appended.yaml': agent('appended-diagnoser', 'diagnosis-appended', 'Diagnose {{input.symptom}}'),
+      },
+      openAiBaseUrl: models.openAiBaseUrl,
+      alias: 'gpt',
+      model: 'gpt-test',
+    });
     const common = { KAFKA_BROKERS: infra.kafka.brokers.join(','), BATON_TOPIC_PREFIX: topicPrefix };
     bus = new KafkaBus({ brokers: infra.kafka.brokers, clientId: 'e2e-inject-observer', topicPrefix });
     await bus.connect();
@@ -74,21 +70,11 @@ describe('context injected at dispatch, end to end', () => {
     });
     // Each assigned as soon as it runs, so afterAll stops it even when the other failed to start.
     const started = await Promise.allSettled([
-      spawnApp({
-        name: 'context-graph',
-        entry: 'apps/context-graph/src/main.ts',
-        env: {
-          ...common,
-          NEO4J_URI: infra.neo4j.uri,
-          NEO4J_USER: infra.neo4j.user,
-          NEO4J_PASSWORD: infra.neo4j.password,
-          BATON_API_KEYS: 'e2e-inject-key-0123456789abcdef',
-        },
-      }).then((app) => (graph = app)),
+      spawnContextGraph(infra, topicPrefix, 'e2e-inject-key-0123456789abcdef').then((app) => (graph = app)),
       spawnApp({
         name: 'agent-runner',
         entry: 'apps/agent-runner/src/main.ts',
-        env: { ...common, RUNNER_AGENTS_DIR: join(dir, 'agents'), BATON_GATEWAY_CONFIG: join(dir, 'gateway.json'), RUNNER_CONTEXT_TIMEOUT_MS: '5000' },
+        env: { ...common, RUNNER_AGENTS_DIR: fixture.agentsDir, BATON_GATEWAY_CONFIG: fixture.gatewayConfig, RUNNER_CONTEXT_TIMEOUT_MS: '5000' },
       }).then((app) => (runner = app)),
     ]);
     const failed = started.find((outcome) => outcome.status === 'rejected');

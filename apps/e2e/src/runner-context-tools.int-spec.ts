@@ -6,9 +6,6 @@
  * such a fact however it asks (scenario 2).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { KafkaBus, type Subscription } from '@baton/bus';
 import {
   TOPICS,
@@ -22,6 +19,7 @@ import {
 } from '@baton/contracts';
 import { FakeModelServer, openAiText, openAiToolCalls } from '@baton/llm-gateway/testing';
 import { expectEventually, spawnApp, testInfra, uniqueName, type SpawnedApp } from '@baton/testing';
+import { spawnContextGraph, writeRunnerFixture } from './runner-fixture';
 
 const AGENT = `
 id: dependency-auditor
@@ -64,16 +62,7 @@ describe('agent context tools on the real context-graph, end to end', () => {
       }
       return openAiText('{"verdict":"clean"}');
     });
-    const dir = mkdtempSync(join(tmpdir(), 'runner-ctx-'));
-    mkdirSync(join(dir, 'agents'));
-    writeFileSync(join(dir, 'agents', 'auditor.yaml'), AGENT);
-    writeFileSync(
-      join(dir, 'gateway.json'),
-      JSON.stringify({
-        providers: { oai: { kind: 'openai', baseUrl: models.openAiBaseUrl, models: { 'gpt-test': { inputUsdPer1M: 1, outputUsdPer1M: 1 } } } },
-        aliases: { gpt: ['oai/gpt-test'] },
-      }),
-    );
+    const fixture = writeRunnerFixture({ agents: { 'auditor.yaml': AGENT }, openAiBaseUrl: models.openAiBaseUrl, alias: 'gpt', model: 'gpt-test' });
     const common = { KAFKA_BROKERS: infra.kafka.brokers.join(','), BATON_TOPIC_PREFIX: topicPrefix };
     bus = new KafkaBus({ brokers: infra.kafka.brokers, clientId: 'e2e-ctx-observer', topicPrefix });
     await bus.connect();
@@ -85,21 +74,11 @@ describe('agent context tools on the real context-graph, end to end', () => {
     });
     // Each assigned as soon as it runs, so afterAll stops it even when the other failed to start.
     const started = await Promise.allSettled([
-      spawnApp({
-        name: 'context-graph',
-        entry: 'apps/context-graph/src/main.ts',
-        env: {
-          ...common,
-          NEO4J_URI: infra.neo4j.uri,
-          NEO4J_USER: infra.neo4j.user,
-          NEO4J_PASSWORD: infra.neo4j.password,
-          BATON_API_KEYS: 'e2e-ctx-key-0123456789abcdef',
-        },
-      }).then((app) => (graph = app)),
+      spawnContextGraph(infra, topicPrefix, 'e2e-ctx-key-0123456789abcdef').then((app) => (graph = app)),
       spawnApp({
         name: 'agent-runner',
         entry: 'apps/agent-runner/src/main.ts',
-        env: { ...common, RUNNER_AGENTS_DIR: join(dir, 'agents'), BATON_GATEWAY_CONFIG: join(dir, 'gateway.json') },
+        env: { ...common, RUNNER_AGENTS_DIR: fixture.agentsDir, BATON_GATEWAY_CONFIG: fixture.gatewayConfig },
       }).then((app) => (runner = app)),
     ]);
     const failed = started.find((outcome) => outcome.status === 'rejected');
