@@ -18,23 +18,27 @@ import { WorkflowEntity } from '../persistence/workflow.entity';
  * huge input should not cost a database round trip), then capabilities.
  */
 
-/** Domain errors; @baton/http answers with `httpStatus`/`code` and lists `issues`, the bus sees `retryable: false`. */
-export class UnknownCapabilityError extends Error {
-  readonly code = 'unknown_capability';
-  readonly httpStatus = 422;
+/**
+ * A submission refused before anything was created. @baton/http answers with
+ * `httpStatus`/`code` and lists `issues`; over Kafka it becomes workflow.failed.
+ */
+export abstract class SubmissionRejectedError extends Error {
+  abstract readonly code: 'unknown_capability' | 'payload_too_large';
+  abstract readonly httpStatus: number;
   readonly retryable = false;
   constructor(readonly issues: readonly string[]) {
     super(`workflow rejected: ${issues.join('; ')}`);
   }
 }
 
-export class SubmissionTooLargeError extends Error {
+export class UnknownCapabilityError extends SubmissionRejectedError {
+  readonly code = 'unknown_capability';
+  readonly httpStatus = 422;
+}
+
+export class SubmissionTooLargeError extends SubmissionRejectedError {
   readonly code = 'payload_too_large';
   readonly httpStatus = 413;
-  readonly retryable = false;
-  constructor(readonly issues: readonly string[]) {
-    super(`workflow rejected: ${issues.join('; ')}`);
-  }
 }
 
 export interface CapabilityUse {
@@ -154,7 +158,7 @@ export class SubmissionChecks {
 
 /** The ErrorInfo of a rejection, or undefined for any other error. */
 export function rejectionOf(error: unknown): ErrorInfo | undefined {
-  if (error instanceof UnknownCapabilityError || error instanceof SubmissionTooLargeError) {
+  if (error instanceof SubmissionRejectedError) {
     return { code: error.code, message: error.message, retryable: false };
   }
   return undefined;
