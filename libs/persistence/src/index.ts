@@ -7,6 +7,7 @@ export {
   type AdvisoryLockPurpose,
 } from './data-source/identifiers';
 export { schemaOf } from './data-source/postgres-schema';
+export { combineStatements, type SqlStatement } from './data-source/sql-statement';
 export {
   createServiceDataSource,
   MIGRATIONS_TABLE,

@@ -235,6 +235,62 @@ describe('Outbox and OutboxRelay on real Postgres and Kafka', () => {
     expect(published.attempts).toBe(switchable.offered.length);
   });
 
+  it('takes rows committed through its own DataSource at commit: published in commit order without reading them back', async () => {
+    const own = relay({ pollIntervalMs: HOUR });
+    own.start();
+    await eventually('the relay to lead and drain', async () => (own.isLeader && (await unpublished()) === 0 ? true : undefined));
+    const session = (): Promise<{ state: string; query: string } | undefined> => relaySession('outbox-test-outbox-relay');
+    await eventually('the relay idle after its read', async () => ((await session())?.query.trimStart().startsWith('SELECT seq') ? true : undefined));
+
+    const key = randomUUID();
+    const [first, inRolledBackSavepoint, second, third] = [completed(key, 1), completed(key, 2), completed(key, 3), completed(key, 4)];
+    await dataSource.transaction(async (manager) => {
+      await outbox.enqueue(manager, workflowCompleted, first);
+      await manager
+        .transaction(async (inner) => {
+          await outbox.enqueue(inner, workflowCompleted, inRolledBackSavepoint);
+          throw new Error('savepoint rolled back');
+        })
+        .catch(() => undefined);
+      await outbox.enqueue(manager, workflowCompleted, second);
+    });
+    await expect(
+      dataSource.transaction(async (manager) => {
+        await outbox.enqueue(manager, workflowCompleted, completed(key, 99));
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    await enqueueAll([third]);
+
+    const expected = [first.id, second.id, third.id];
+    await eventually('the committed three on Kafka', async () => (received(expected).length === 3 ? true : undefined));
+    expect(probe.received.filter((message) => message.key === key).map((message) => message.envelopeId)).toEqual(expected);
+    await eventually('rows marked', async () => ((await unpublished()) === 0 ? true : undefined));
+    // Read from the table, the rows would have left the relay idle on a SELECT; handed over, its last word is the mark.
+    expect((await session())?.query.trimStart()).toMatch(/^UPDATE/);
+    for (const id of expected) expect((await row(id)).attempts).toBe(1);
+  });
+
+  it('does not publish twice a row it read from the table before the row was handed to it', async () => {
+    const own = relay({ pollIntervalMs: HOUR });
+    own.start();
+    await eventually('the relay to lead', async () => (own.isLeader ? true : undefined));
+    // Committed elsewhere (another DataSource: no hand-off), so the relay reads it.
+    const elsewhere = createTestDataSource(url, schema, 'outbox-elsewhere');
+    extraSources.push(elsewhere);
+    await initializeDataSource(elsewhere);
+    const envelope = completed(randomUUID());
+    await elsewhere.transaction((manager) => outbox.enqueue(manager, workflowCompleted, envelope));
+    await eventually('published from the table', async () => (received([envelope.id]).length === 1 ? true : undefined));
+    const stored = await row(envelope.id);
+
+    expect(own.handOff([{ seq: String(stored.seq), topic: stored.topic, key: stored.messageKey, value: stored.value, headers: stored.headers }])).toBe(true);
+    const marker = completed(randomUUID());
+    await enqueueAll([marker]);
+    await eventually('a later hand-off published', async () => (received([marker.id]).length === 1 ? true : undefined));
+    expect(received([envelope.id])).toHaveLength(1);
+  });
+
   it('lets one relay per schema publish; a standby takes over when the holder goes away', async () => {
     const first = relay({ pollIntervalMs: 50 }, publisher, 'relay-a');
     first.start();

@@ -18,20 +18,20 @@ export class WakeSignal {
     }
   }
 
-  /** Resolves on notify() or after `timeoutMs`, whichever comes first. */
-  wait(timeoutMs: number): Promise<void> {
+  /** Resolves on notify() (true) or after `timeoutMs` (false), whichever comes first. */
+  wait(timeoutMs: number): Promise<boolean> {
     if (this.pending) {
       this.pending = false;
-      return Promise.resolve();
+      return Promise.resolve(true);
     }
-    return new Promise<void>((resolve) => {
+    return new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => {
         this.waiter = undefined;
-        resolve();
+        resolve(false);
       }, timeoutMs);
       this.waiter = () => {
         clearTimeout(timer);
-        resolve();
+        resolve(true);
       };
     });
   }

@@ -4,6 +4,7 @@ import { WakeSignal } from '@baton/bus';
 import { advisoryLockKey, outboxChannel, qualifiedName, quoteIdentifier } from '../data-source/identifiers';
 import { pgClientConfig } from '../data-source/pg-client-config';
 import { schemaOf } from '../data-source/postgres-schema';
+import { type CommittedOutboxRow, type OutboxHandoffTarget, registerHandoffTarget, unregisterHandoffTarget } from './outbox-handoff';
 import type { OutboxPublisher, OutboxRecord } from './outbox-publisher';
 import { retryDelay } from './retry-delay';
 
@@ -22,6 +23,11 @@ export interface OutboxRelayOptions {
   /** First delay after a failed publish or lost connection, doubled up to retryMaxMs. Default 200 ms. */
   retryBaseMs?: number;
   retryMaxMs?: number;
+  /**
+   * Rows committed through this relay's own DataSource are handed to it at
+   * commit instead of being announced by NOTIFY and read back. Default true.
+   */
+  handOff?: boolean;
   logger?: OutboxRelayLogger;
 }
 
@@ -36,6 +42,8 @@ interface OutboxRow {
 type BatchOutcome = 'empty' | 'published' | 'publish-failed';
 
 const MAX_ERROR_LENGTH = 2000;
+/** Seqs published from a read, remembered so a late hand-off of the same rows is not sent again. */
+const REMEMBERED_SEQS = 10_000;
 
 const consoleLogger: OutboxRelayLogger = {
   log: (message) => console.log(message),
@@ -57,8 +65,16 @@ function describeError(error: unknown): string {
  * marked published only after the publisher resolved, so a crash in between
  * republishes it (consumers dedupe through the inbox). A failing publish is
  * retried from the same row with backoff: nothing is ever skipped.
+ *
+ * Two ways rows reach it. Rows its own process commits are handed over at
+ * commit (outbox-handoff.ts) and published in commit order, which for one key
+ * is seq order (a key's rows are written under the same lock, one transaction
+ * after the other). Everything else — other processes' rows, rows left by a
+ * crash, a backlog after a failed publish — is read from the table, oldest seq
+ * first, on NOTIFY, at each poll and until the backlog is empty. The table is
+ * always the truth: a hand-off is only a shortcut past reading it back.
  */
-export class OutboxRelay {
+export class OutboxRelay implements OutboxHandoffTarget {
   private readonly schema: string;
   private readonly table: string;
   private readonly channel: string;
@@ -68,14 +84,21 @@ export class OutboxRelay {
   private readonly pollIntervalMs: number;
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
+  private readonly handOffEnabled: boolean;
   private readonly logger: OutboxRelayLogger;
 
   private running = false;
   private loop: Promise<void> | undefined;
   private client: Client | undefined;
   private leader = false;
-  /** Woken by NOTIFY and by stop(). */
+  /** Woken by NOTIFY, by a hand-off and by stop(). */
   private wake = new WakeSignal();
+  /** Committed rows handed over and not published yet, in commit order. */
+  private handed: CommittedOutboxRow[] = [];
+  /** The table must be read: at start, on NOTIFY or poll, after a failure, until a read comes back empty. */
+  private readDue = true;
+  private lastReadAt = 0;
+  private readonly publishedByRead = new Set<string>();
   /** Woken by stop() only: a backoff must not be cut short by new messages. */
   private stopping = new WakeSignal();
 
@@ -94,7 +117,19 @@ export class OutboxRelay {
     this.pollIntervalMs = options.pollIntervalMs ?? 500;
     this.retryBaseMs = options.retryBaseMs ?? 200;
     this.retryMaxMs = options.retryMaxMs ?? 30_000;
+    this.handOffEnabled = options.handOff ?? true;
     this.logger = options.logger ?? consoleLogger;
+  }
+
+  get acceptsHandoff(): boolean {
+    return this.handOffEnabled && this.running && this.leader;
+  }
+
+  handOff(rows: readonly CommittedOutboxRow[]): boolean {
+    if (!this.acceptsHandoff) return false;
+    for (const row of rows) if (!this.publishedByRead.has(row.seq)) this.handed.push(row);
+    this.wake.notify();
+    return true;
   }
 
   /** Whether this instance currently holds the schema's publishing lock. */
@@ -111,6 +146,8 @@ export class OutboxRelay {
     this.running = true;
     this.wake = new WakeSignal();
     this.stopping = new WakeSignal();
+    this.readDue = true;
+    if (this.handOffEnabled) registerHandoffTarget(this.dataSource, this);
     this.loop = this.run();
   }
 
@@ -119,10 +156,13 @@ export class OutboxRelay {
     const loop = this.loop;
     if (!loop) return;
     this.running = false;
+    unregisterHandoffTarget(this.dataSource, this);
     this.wake.notify();
     this.stopping.notify();
     await loop;
     this.loop = undefined;
+    // Handed rows not sent yet are still unpublished in the table: the next publisher reads them.
+    this.handed = [];
   }
 
   private async run(): Promise<void> {
@@ -137,15 +177,21 @@ export class OutboxRelay {
             continue;
           }
           this.logger.log(`outbox relay for schema ${this.schema} is now the publisher`);
+          this.readDue = true;
         }
-        const outcome = await this.relayBatch(client);
+        let outcome: BatchOutcome = 'empty';
+        // Under a steady stream of hand-offs the relay never sleeps: it still reads once per poll interval (a lost NOTIFY).
+        if (Date.now() - this.lastReadAt >= this.pollIntervalMs) this.readDue = true;
+        if (this.readDue) outcome = await this.relayBatch(client);
+        else if (this.handed.length > 0) outcome = await this.relayHanded(client);
         switch (outcome) {
           case 'published':
             failures = 0;
             break;
           case 'empty':
             failures = 0;
-            await this.wake.wait(this.pollIntervalMs);
+            // A wake-up is a NOTIFY (which makes reading due), a hand-off or stop(); a quiet poll interval reads anyway.
+            if (this.handed.length === 0 && !(await this.wake.wait(this.pollIntervalMs))) this.readDue = true;
             break;
           case 'publish-failed':
             failures += 1;
@@ -154,6 +200,7 @@ export class OutboxRelay {
         }
       } catch (error) {
         // Lost connection (and with it the lock) or a failed query: start over on a new session.
+        this.readDue = true;
         failures += 1;
         this.logger.error(`outbox relay for schema ${this.schema}: ${describeError(error)}`);
         await this.disconnect();
@@ -167,20 +214,48 @@ export class OutboxRelay {
     return retryDelay(failures, { baseMs: this.retryBaseMs, maxMs: this.retryMaxMs });
   }
 
+  /** Reads the oldest unpublished rows and publishes them; reading stays due until a read finds none. */
   private async relayBatch(client: Client): Promise<BatchOutcome> {
+    this.readDue = false;
+    this.lastReadAt = Date.now();
     const { rows } = await client.query<OutboxRow>(
       `SELECT seq, topic, message_key, value, headers FROM ${this.table}
        WHERE published_at IS NULL ORDER BY seq LIMIT $1`,
       [this.batchSize],
     );
     if (rows.length === 0) return 'empty';
+    const outcome = await this.publish(
+      client,
+      rows.map((row) => ({ seq: row.seq, topic: row.topic, key: row.message_key, value: row.value, headers: row.headers })),
+    );
+    if (outcome === 'published') {
+      const seqs = new Set(rows.map((row) => row.seq));
+      // Rows of this process read before their hand-off arrived: never send them twice.
+      this.handed = this.handed.filter((row) => !seqs.has(row.seq));
+      for (const seq of seqs) this.publishedByRead.add(seq);
+      for (const seq of this.publishedByRead) {
+        if (this.publishedByRead.size <= REMEMBERED_SEQS) break;
+        this.publishedByRead.delete(seq);
+      }
+    }
+    this.readDue = true;
+    return outcome;
+  }
+
+  /** Publishes handed-over rows in commit order; after a failure the table is read again, from the oldest row. */
+  private async relayHanded(client: Client): Promise<BatchOutcome> {
+    const rows = this.handed.splice(0, this.batchSize);
+    const outcome = await this.publish(client, rows);
+    if (outcome === 'publish-failed') {
+      this.handed = [];
+      this.readDue = true;
+    }
+    return outcome;
+  }
+
+  private async publish(client: Client, rows: readonly CommittedOutboxRow[]): Promise<BatchOutcome> {
     const seqs = rows.map((row) => row.seq);
-    const records: OutboxRecord[] = rows.map((row) => ({
-      topic: row.topic,
-      key: row.message_key,
-      value: row.value,
-      headers: row.headers,
-    }));
+    const records: OutboxRecord[] = rows.map(({ topic, key, value, headers }) => ({ topic, key, value, headers }));
     try {
       await this.publisher.publishRecords(records);
     } catch (error) {
@@ -190,7 +265,7 @@ export class OutboxRelay {
         [seqs, message],
       );
       this.logger.warn(
-        `outbox relay for schema ${this.schema}: publishing ${rows.length} message(s) from seq ${seqs[0]} failed, retrying: ${message}`,
+        `outbox relay for schema ${this.schema}: publishing ${rows.length} message(s) from seq ${seqs[0] ?? '?'} failed, retrying: ${message}`,
       );
       return 'publish-failed';
     }
@@ -216,7 +291,9 @@ export class OutboxRelay {
       this.wake.notify();
     });
     client.on('notification', (notification: Notification) => {
-      if (notification.channel === this.channel) this.wake.notify();
+      if (notification.channel !== this.channel) return;
+      this.readDue = true;
+      this.wake.notify();
     });
     try {
       await client.connect();

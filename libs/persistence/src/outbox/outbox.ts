@@ -4,7 +4,9 @@ import { outboxChannel, qualifiedName } from '../data-source/identifiers';
 import { schemaOf } from '../data-source/postgres-schema';
 import { PersistenceUsageError } from '../errors';
 import { buildOutboxHeaders } from './outbox-headers';
+import { combineStatements, type SqlStatement } from '../data-source/sql-statement';
 import { encodeForOutbox, type OutboxClaimOptions, resolveOutboxClaimOptions } from './outbox-claims';
+import { type CommittedOutboxRow, recordForHandoff, willHandOff } from './outbox-handoff';
 
 /** One message for Outbox.enqueueMany (the entity is OutboxMessage). */
 export interface QueuedMessage {
@@ -39,36 +41,64 @@ export class Outbox {
   }
 
   /**
-   * All the messages of one state change in one round trip (a multi-row
-   * INSERT that also raises the relay's NOTIFY), in the given order.
+   * All the messages of one state change in one round trip, in the given
+   * order, together with the state change's own `writes` when given (they go
+   * in the same statement, see combineStatements). When this process's relay
+   * is the schema's publisher the rows are handed to it at commit
+   * (outbox-handoff.ts); otherwise the statement also raises the NOTIFY that
+   * wakes the publishing relay.
    */
-  async enqueueMany(manager: EntityManager, messages: ReadonlyArray<QueuedMessage>): Promise<void> {
-    if (manager.queryRunner === undefined || !manager.queryRunner.isTransactionActive) {
+  async enqueueMany(manager: EntityManager, messages: ReadonlyArray<QueuedMessage>, writes: readonly SqlStatement[] = []): Promise<void> {
+    const queryRunner = manager.queryRunner;
+    if (queryRunner === undefined || !queryRunner.isTransactionActive) {
       throw new PersistenceUsageError('Outbox.enqueue must be called with the EntityManager of an open transaction');
     }
-    if (messages.length === 0) return;
+    if (messages.length === 0) {
+      if (writes.length > 0) {
+        const { sql, values } = combineStatements(writes, () => ({ sql: 'SELECT 1', values: [] }));
+        await manager.query(sql, [...values]);
+      }
+      return;
+    }
     const encoded = await encodeForOutbox(manager, messages, this.claims);
     const values: unknown[] = [];
+    const rows: Array<Omit<CommittedOutboxRow, 'seq'> & { id: string }> = [];
     const tuples = messages.map(({ contract, envelope }, index) => {
       if (envelope.type !== contract.type || envelope.version !== contract.version) {
         throw new PersistenceUsageError(
           `envelope ${envelope.type}@${envelope.version} does not match contract ${contract.type}@${contract.version}`,
         );
       }
+      const row = { id: envelope.id, topic: contract.topic, key: contract.key(envelope), value: encoded[index] as Buffer, headers: buildOutboxHeaders(envelope) };
+      rows.push(row);
       const n = values.length;
-      values.push(envelope.id, contract.topic, contract.key(envelope), encoded[index], JSON.stringify(buildOutboxHeaders(envelope)));
+      values.push(envelope.id, row.topic, row.key, row.value, JSON.stringify(row.headers));
       return `($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}::jsonb)`;
     });
     const schema = schemaOf(manager.connection);
-    values.push(outboxChannel(schema));
-    // seq follows VALUES order. NOTIFY is delivered at commit only (dropped on rollback); duplicates within one transaction collapse.
-    await manager.query(
-      `WITH queued AS (
-         INSERT INTO ${qualifiedName(schema, 'outbox_messages')} (id, topic, message_key, value, headers)
-         VALUES ${tuples.join(', ')} RETURNING 1
-       )
-       SELECT pg_notify($${values.length}, '') FROM (SELECT count(*) FROM queued) AS flushed`,
+    const insert: SqlStatement = {
+      sql: `INSERT INTO ${qualifiedName(schema, 'outbox_messages')} (id, topic, message_key, value, headers)
+         VALUES ${tuples.join(', ')} RETURNING seq, id`,
       values,
+    };
+    const handOff = willHandOff(queryRunner);
+    const statement = combineStatements([...writes, insert], (names) => {
+      const queued = names[names.length - 1] as string;
+      // NOTIFY is delivered at commit only (dropped on rollback); duplicates within one transaction collapse.
+      return handOff
+        ? { sql: `SELECT seq, id FROM ${queued}`, values: [] }
+        : { sql: `SELECT pg_notify($1, '') FROM (SELECT count(*) FROM ${queued}) AS flushed`, values: [outboxChannel(schema)] };
+    });
+    const inserted: Array<{ seq: string; id: string }> = await manager.query(statement.sql, [...statement.values]);
+    if (!handOff) return;
+    const seqs = new Map(inserted.map((row) => [row.id.toLowerCase(), String(row.seq)]));
+    recordForHandoff(
+      queryRunner,
+      rows.map(({ id, ...row }) => {
+        const seq = seqs.get(id.toLowerCase());
+        if (seq === undefined) throw new PersistenceUsageError(`outbox row for envelope ${id} was not inserted`);
+        return { ...row, seq };
+      }),
     );
   }
 }
