@@ -33,6 +33,8 @@ export interface AgentView {
 export class AgentRegistry implements OnModuleInit {
   private readonly logger = new Logger(AgentRegistry.name);
   private policies: PolicySet = EMPTY_POLICY_SET;
+  /** Who offers a capability, read at most once per ROUTER_AGENT_CACHE_MS (a read per dispatching transaction is a round trip each). */
+  private readonly candidatesCache = new Map<string, { until: number; candidates: Promise<Candidate[]> }>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -104,8 +106,27 @@ export class AgentRegistry implements OnModuleInit {
     return rows.map((row) => row.agent_id);
   }
 
-  /** Who has the capability, and whether they are live; load and capacity are reserve_agents' to judge. */
-  private async eligibility(manager: EntityManager, capability: string): Promise<Candidate[]> {
+  /**
+   * Who has the capability, and whether they are live; load and capacity are reserve_agents' to judge (always on
+   * current rows, under its locks). A cached answer is at most ROUTER_AGENT_CACHE_MS old: a newly announced agent
+   * gets work, and a dead one stops getting it, that much later.
+   */
+  private eligibility(manager: EntityManager, capability: string): Promise<Candidate[]> {
+    if (this.config.agentCacheMs === 0) return this.readCandidates(manager, capability);
+    const now = Date.now();
+    const cached = this.candidatesCache.get(capability);
+    if (cached && cached.until > now) return cached.candidates;
+    const candidates = this.readCandidates(manager, capability);
+    const entry = { until: now + this.config.agentCacheMs, candidates };
+    this.candidatesCache.set(capability, entry);
+    // A failed read (its transaction aborted) must not be what the next transaction gets.
+    candidates.catch(() => {
+      if (this.candidatesCache.get(capability) === entry) this.candidatesCache.delete(capability);
+    });
+    return candidates;
+  }
+
+  private async readCandidates(manager: EntityManager, capability: string): Promise<Candidate[]> {
     const rows: Array<Pick<AgentRow, 'agent_id' | 'team' | 'capabilities' | 'scopes' | 'live'>> = await manager.query(
       `SELECT agent_id, team, capabilities, scopes,
               last_seen_at >= now() - make_interval(secs => $2::double precision / 1000) AS live

@@ -28,11 +28,16 @@ const routerEnvironmentSchema = z.object({
   ROUTER_POLICY_FILE: z.string().min(1).optional(),
   /** An agent without a heartbeat for this long is dead: its open tasks move to other agents. */
   ROUTER_AGENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
-  /** How long a step waits for an eligible agent unless its definition says otherwise. */
+  /**
+   * How long the agents offering a capability (and their liveness) are reused between dispatches; 0 reads them for
+   * every transaction. Bounded by the heartbeat timeout: liveness is never judged on older information than that.
+   */
+  ROUTER_AGENT_CACHE_MS: z.coerce.number().int().min(0).max(10_000).default(500),
   /** How long a router that died without leaving keeps its partitions; Kafka's minimum is 6000. */
   ROUTER_KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
   /** Partitions handled at once; per-workflow order holds because workflow topics are keyed by workflow id. */
   ROUTER_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /** How long a step waits for an eligible agent unless its definition says otherwise. */
   ROUTER_AGENT_WAIT_TIMEOUT_MS: z.coerce.number().int().positive().max(86_400_000).default(300_000),
   /** Envelopes serialized above this travel by claim check (payload in Postgres, reference on Kafka). */
   BATON_CLAIM_THRESHOLD_BYTES: z.coerce.number().int().min(1024).max(1_048_576).default(262_144),
@@ -62,6 +67,7 @@ export interface RouterConfig {
   definitionsDir: string | undefined;
   policyFile: string | undefined;
   agentTimeoutMs: number;
+  agentCacheMs: number;
   agentWaitTimeoutMs: number;
   kafkaSessionTimeoutMs: number;
   consumerConcurrency: number;
@@ -95,6 +101,7 @@ export function loadRouterConfig(env: NodeJS.ProcessEnv = process.env): RouterCo
     definitionsDir: e.ROUTER_DEFINITIONS_DIR,
     policyFile: e.ROUTER_POLICY_FILE,
     agentTimeoutMs: e.ROUTER_AGENT_TIMEOUT_MS,
+    agentCacheMs: Math.min(e.ROUTER_AGENT_CACHE_MS, e.ROUTER_AGENT_TIMEOUT_MS),
     agentWaitTimeoutMs: e.ROUTER_AGENT_WAIT_TIMEOUT_MS,
     kafkaSessionTimeoutMs: e.ROUTER_KAFKA_SESSION_TIMEOUT_MS,
     consumerConcurrency: e.ROUTER_CONSUMER_CONCURRENCY,

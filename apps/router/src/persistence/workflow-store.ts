@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { ErrorInfo, WorkflowDefinition } from '@baton/contracts';
+import type { SqlStatement } from '@baton/persistence';
 import type { NodeSpec } from '../workflows/engine/workflow-engine';
 import type { StoredJson } from './stored-json';
 import type { StepStatus, WorkflowStepEntity } from './workflow-step.entity';
@@ -8,7 +9,8 @@ import type { WorkflowEntity, WorkflowStatus } from './workflow.entity';
 /**
  * The router's hot path in plain SQL: every workflow transition locks one
  * workflow row, reads its steps and writes only the columns that changed, in
- * as few round trips as the transition allows. TypeORM's `save` would first
+ * as few round trips as the transition allows (the writes are statements the
+ * caller sends together with the outbox rows). TypeORM's `save` would first
  * re-read every row it writes; at hundreds of transitions a second that
  * doubles the work. Reads for people (GET /workflows/:id) stay on TypeORM.
  */
@@ -69,18 +71,20 @@ export class WorkflowStore {
     return byWorkflow;
   }
 
-  /** Records the end (status, output, error) of every given workflow in one UPDATE. */
-  async finishWorkflows(manager: EntityManager, workflows: readonly WorkflowEntity[]): Promise<void> {
-    if (workflows.length === 0) return;
+  /** The end (status, output, error) of every given workflow, as one UPDATE. */
+  finishWorkflows(workflows: readonly WorkflowEntity[]): SqlStatement[] {
+    if (workflows.length === 0) return [];
     const { sql, values } = valuesList(
       workflows.map((workflow) => [workflow.id, workflow.status, json(workflow.output), json(workflow.error)]),
       ['uuid', 'text', 'jsonb', 'jsonb'],
     );
-    await manager.query(
-      `UPDATE ${this.table('workflows')} AS w SET status = v.status, output = v.output, error = v.error, updated_at = now()
+    return [
+      {
+        sql: `UPDATE ${this.table('workflows')} AS w SET status = v.status, output = v.output, error = v.error, updated_at = now()
          FROM (${sql}) AS v(id, status, output, error) WHERE w.id = v.id`,
-      values,
-    );
+        values,
+      },
+    ];
   }
 
   async steps(manager: EntityManager, workflowId: string): Promise<WorkflowStepEntity[]> {
@@ -89,11 +93,15 @@ export class WorkflowStore {
   }
 
   /**
-   * Writes new steps with one INSERT and changed steps with one UPDATE per
-   * set of changed columns (a batch of results changes the same columns of
-   * many steps), never rewriting a column that did not change.
+   * The writes of new and changed steps: new steps in one INSERT, changed
+   * steps in one UPDATE per set of changed columns (a batch of results changes
+   * the same columns of many steps), never rewriting a column that did not
+   * change. The caller sends them (with the outbox, in one statement); the rows
+   * count as written from here on, which holds because a failed statement
+   * aborts the transaction these entities belong to.
    */
-  async saveSteps(manager: EntityManager, steps: Iterable<WorkflowStepEntity>): Promise<void> {
+  saveSteps(steps: Iterable<WorkflowStepEntity>): SqlStatement[] {
+    const statements: SqlStatement[] = [];
     const fresh: WorkflowStepEntity[] = [];
     const updates = new Map<string, { columns: StepColumn[]; steps: Array<{ step: WorkflowStepEntity; after: StepColumns }> }>();
     for (const step of steps) {
@@ -115,22 +123,23 @@ export class WorkflowStore {
         changed.map(({ step, after }) => [step.workflowId, step.stepId, ...columns.map((column) => dbValue(column, after[column]))]),
         ['uuid', 'text', ...columns.map((column) => STEP_COLUMN_TYPES[column])],
       );
-      await manager.query(
-        `UPDATE ${this.table('workflow_steps')} AS s SET ${columns.map((column) => `${column} = v.${column}`).join(', ')}
+      statements.push({
+        sql: `UPDATE ${this.table('workflow_steps')} AS s SET ${columns.map((column) => `${column} = v.${column}`).join(', ')}
            FROM (${sql}) AS v(workflow_id, step_id, ${columns.join(', ')})
           WHERE s.workflow_id = v.workflow_id AND s.step_id = v.step_id`,
         values,
-      );
+      });
       for (const { step, after } of changed) this.loaded.set(step, after);
     }
-    if (fresh.length === 0) return;
+    if (fresh.length === 0) return statements;
     const rows = fresh.map((step) => ({ step, columns: columnsOf(step) }));
     const { sql, values } = valuesList(
       rows.map(({ step, columns }) => [step.workflowId, step.stepId, ...STEP_COLUMNS.map((column) => dbValue(column, columns[column]))]),
       ['uuid', 'text', ...STEP_COLUMNS.map((column) => STEP_COLUMN_TYPES[column])],
     );
-    await manager.query(`INSERT INTO ${this.table('workflow_steps')} (workflow_id, step_id, ${STEP_COLUMNS.join(', ')}) ${sql}`, values);
+    statements.push({ sql: `INSERT INTO ${this.table('workflow_steps')} (workflow_id, step_id, ${STEP_COLUMNS.join(', ')}) ${sql}`, values });
     for (const { step, columns } of rows) this.loaded.set(step, columns);
+    return statements;
   }
 
   private track(step: WorkflowStepEntity): WorkflowStepEntity {

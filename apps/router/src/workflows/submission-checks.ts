@@ -91,6 +91,11 @@ export function sizeIssues(
 @Injectable()
 export class SubmissionChecks {
   private readonly logger = new Logger(SubmissionChecks.name);
+  /**
+   * Capabilities seen announced. Knowing one never expires (the registry keeps every agent it saw), so only
+   * names not in here cost a query: a stream of requests for known work checks them in memory.
+   */
+  private readonly known = new Set<string>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -119,14 +124,16 @@ export class SubmissionChecks {
   async unknownCapabilities(definition: WorkflowDefinition): Promise<string[]> {
     const uses = capabilitiesOf(definition);
     if (uses.length === 0) return [];
-    const wanted = [...new Set(uses.map((use) => use.capability))];
-    const rows: Array<{ capability: string }> = await this.dataSource.query(
-      `SELECT DISTINCT c AS capability FROM "${this.config.dbSchema}"."agents", unnest(capabilities) AS c WHERE c = ANY($1::text[])`,
-      [wanted],
-    );
-    const known = new Set(rows.map((row) => row.capability));
+    const wanted = [...new Set(uses.map((use) => use.capability))].filter((capability) => !this.known.has(capability));
+    if (wanted.length > 0) {
+      const rows: Array<{ capability: string }> = await this.dataSource.query(
+        `SELECT DISTINCT c AS capability FROM "${this.config.dbSchema}"."agents", unnest(capabilities) AS c WHERE c = ANY($1::text[])`,
+        [wanted],
+      );
+      for (const row of rows) this.known.add(row.capability);
+    }
     return uses
-      .filter((use) => !known.has(use.capability))
+      .filter((use) => !this.known.has(use.capability))
       .map((use) => `${use.path}: unknown capability "${use.capability}" (no agent has announced it)`);
   }
 

@@ -341,9 +341,11 @@ export class WorkflowsService {
     const [first] = transitions;
     if (!first) return;
     for (const assignments of new Set(transitions.map((t) => t.assignments))) await assignments.flush();
-    await this.store.saveSteps(first.manager, transitions.flatMap((t) => [...t.changed]));
-    await this.store.finishWorkflows(first.manager, transitions.filter((t) => t.workflowFinished).map((t) => t.workflow));
-    await this.outbox.enqueueMany(first.manager, transitions.flatMap((t) => t.messages));
+    // Step rows, finished workflows and outbox rows: one statement, one round trip.
+    await this.outbox.enqueueMany(first.manager, transitions.flatMap((t) => t.messages), [
+      ...this.store.saveSteps(transitions.flatMap((t) => [...t.changed])),
+      ...this.store.finishWorkflows(transitions.filter((t) => t.workflowFinished).map((t) => t.workflow)),
+    ]);
   }
 
   /** Applies the engine's decision: cancel what is no longer needed, dispatch what is ready, finish. */
