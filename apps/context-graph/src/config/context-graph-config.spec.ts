@@ -23,12 +23,17 @@ describe('context-graph configuration', () => {
     expect(config.apiKeyScopes.get('a-key-of-sixteen-chars-or-more')).toEqual(['customer-data', 'ops']);
   });
 
-  it('defaults the batch size and push poll, and accepts only the known test crash point', () => {
+  it('defaults the batch size, writes in flight and push poll, and accepts only the known test crash point', () => {
     expect(loadContextGraphConfig(valid)).toMatchObject({
       batchMax: 2_000,
+      writesInFlight: 2,
       pushPollMs: 500,
       testCrashAt: undefined,
     });
+    expect(loadContextGraphConfig({ ...valid, CONTEXT_WRITES_IN_FLIGHT: '1' }).writesInFlight).toBe(1);
+    expect(() => loadContextGraphConfig({ ...valid, CONTEXT_WRITES_IN_FLIGHT: '0' })).toThrow(
+      /CONTEXT_WRITES_IN_FLIGHT/,
+    );
     expect(
       loadContextGraphConfig({ ...valid, CONTEXT_TEST_CRASH_AT: 'after-facts-commit' }).testCrashAt,
     ).toBe('after-facts-commit');

@@ -81,6 +81,11 @@ const environmentSchema = z.object({
   CONTEXT_RELATIONSHIP_TYPES: csv.pipe(z.array(relationshipTypeSchema)).default([]),
   /** Facts per graph transaction: the fixed cost of a transaction (round trips, commit) is shared by this many. */
   CONTEXT_BATCH_MAX: z.coerce.number().int().positive().max(10_000).default(2_000),
+  /**
+   * Batch writes allowed in flight at once: while one commits (most of Neo4j's time per batch, on one thread) the
+   * next executes, and the service prepares a third. Batches that must see earlier ones committed still wait.
+   */
+  CONTEXT_WRITES_IN_FLIGHT: z.coerce.number().int().min(1).max(8).default(2),
   /** Fallback for the push relay: it is woken after every commit that recorded pushes, and polls this often besides. */
   CONTEXT_PUSH_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
   /**
@@ -104,6 +109,7 @@ export interface ContextGraphConfig {
   entityKinds: ReadonlySet<string>;
   relationshipTypes: ReadonlySet<string>;
   batchMax: number;
+  writesInFlight: number;
   pushPollMs: number;
   testCrashAt: 'after-facts-commit' | undefined;
   logLevel: 'debug' | 'log' | 'warn' | 'error';
@@ -128,6 +134,7 @@ export function loadContextGraphConfig(env: NodeJS.ProcessEnv = process.env): Co
     entityKinds: new Set([...BUILT_IN_ENTITY_KINDS, ...e.CONTEXT_ENTITY_KINDS]),
     relationshipTypes: new Set([...BUILT_IN_RELATIONSHIP_TYPES, ...e.CONTEXT_RELATIONSHIP_TYPES]),
     batchMax: e.CONTEXT_BATCH_MAX,
+    writesInFlight: e.CONTEXT_WRITES_IN_FLIGHT,
     pushPollMs: e.CONTEXT_PUSH_POLL_MS,
     testCrashAt: e.CONTEXT_TEST_CRASH_AT,
     logLevel: e.BATON_LOG_LEVEL,

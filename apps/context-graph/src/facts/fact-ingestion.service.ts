@@ -21,7 +21,9 @@ interface Pending {
 export class FactIngestion {
   private queue: Pending[] = [];
   private scheduled = false;
-  private writing = false;
+  private inFlight = 0;
+  /** A batch that must not overlap another is being written; nothing else starts until it settles. */
+  private aloneInFlight = false;
   private readonly logger = new Logger('FactIngestion');
 
   constructor(
@@ -48,17 +50,28 @@ export class FactIngestion {
   }
 
   /**
-   * One batch write at a time, in arrival order: a fact superseding one in an earlier batch finds it committed, and
-   * a fact's push sees relationships recorded before it.
+   * Batches start in arrival order, up to `writesInFlight` at once (a second one only once a full batch is queued, so
+   * a light load still gets one transaction per turn, not many small ones). A batch that needs earlier ones
+   * committed runs alone: one superseding a fact must find it committed, and relationships it records must be in the
+   * graph before a later fact's push looks for what depends on what. A batch without either changes nothing an
+   * overlapping batch reads.
    */
   private pump(): void {
-    if (this.writing || this.queue.length === 0) return;
-    const batch = this.queue.splice(0, this.config.batchMax);
-    this.writing = true;
-    void this.write(batch).finally(() => {
-      this.writing = false;
-      this.pump();
-    });
+    while (this.queue.length > 0 && !this.aloneInFlight && this.inFlight < this.config.writesInFlight) {
+      if (this.inFlight > 0 && this.queue.length < this.config.batchMax) return;
+      const alone = this.queue
+        .slice(0, this.config.batchMax)
+        .some(({ fact }) => fact.body.relationship !== undefined || fact.body.supersedes !== undefined);
+      if (alone && this.inFlight > 0) return;
+      const batch = this.queue.splice(0, this.config.batchMax);
+      this.inFlight += 1;
+      this.aloneInFlight = alone;
+      void this.write(batch).finally(() => {
+        this.inFlight -= 1;
+        if (alone) this.aloneInFlight = false;
+        this.pump();
+      });
+    }
   }
 
   private async write(batch: Pending[]): Promise<void> {
