@@ -20,13 +20,11 @@ export class WorkflowStore {
 
   constructor(private readonly schema: string) {}
 
-  async insertWorkflow(manager: EntityManager, workflow: WorkflowEntity): Promise<boolean> {
-    const rows: unknown[] = await manager.query(
-      `INSERT INTO ${this.table('workflows')}
-         (id, name, definition, definition_name, input, status, output, error, correlation_id, requested_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-       ON CONFLICT (id) DO NOTHING RETURNING id`,
-      [
+  /** Inserts the workflows that do not exist yet, in one statement; returns the ids (lower case) it inserted. */
+  async insertWorkflows(manager: EntityManager, workflows: readonly WorkflowEntity[]): Promise<Set<string>> {
+    if (workflows.length === 0) return new Set();
+    const { sql, values } = valuesList(
+      workflows.map((workflow) => [
         workflow.id,
         workflow.name,
         json(workflow.definition),
@@ -37,9 +35,17 @@ export class WorkflowStore {
         json(workflow.error),
         workflow.correlationId,
         workflow.requestedBy,
-      ],
+      ]),
+      ['uuid', 'text', 'jsonb', 'text', 'jsonb', 'text', 'jsonb', 'jsonb', 'text', 'text'],
     );
-    return rows.length === 1;
+    const rows: Array<{ id: string }> = await manager.query(
+      `INSERT INTO ${this.table('workflows')}
+         (id, name, definition, definition_name, input, status, output, error, correlation_id, requested_by)
+       ${sql}
+       ON CONFLICT (id) DO NOTHING RETURNING id`,
+      values,
+    );
+    return new Set(rows.map((row) => row.id.toLowerCase()));
   }
 
   /** Locks the workflow row until the transaction ends: a workflow's transitions run one at a time. */

@@ -1,62 +1,95 @@
-import { Controller } from '@nestjs/common';
-import { EventPattern, Payload } from '@nestjs/microservices';
-import { NonRetryableError } from '@baton/bus';
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { KafkaBus, NonRetryableError, type ConsumedMessage } from '@baton/bus';
 import {
   TOPICS,
   WORKFLOW_REQUESTED,
   WORKFLOW_REQUESTED_BY_NAME,
   type Envelope,
-  type JsonValue,
-  type WorkflowDefinition,
   type PayloadOf,
-  workflowRequested,
-  workflowRequestedByName,
+  type workflowRequested,
+  type workflowRequestedByName,
 } from '@baton/contracts';
+import { ROUTER_CONFIG, type RouterConfig } from '../config/router-config';
 import { DefinitionsService } from '../definitions/definitions.service';
 import { SubmissionChecks, rejectionOf } from './submission-checks';
 import { DefinitionNotFoundError } from './workflow-errors';
-import { WorkflowsService } from './workflows.service';
+import { WorkflowsService, type StartWorkflow } from './workflows.service';
 
-@Controller()
-export class WorkflowRequestsConsumer {
+export const WORKFLOW_REQUESTS_GROUP = 'router.workflow-requests';
+
+type Requested = Envelope<PayloadOf<typeof workflowRequested>>;
+type RequestedByName = Envelope<PayloadOf<typeof workflowRequestedByName>>;
+type Accepted = StartWorkflow & { cause: Envelope };
+
+/**
+ * Workflow requests, a fetched batch at a time (their own consumer group):
+ * each is checked (a rejection is answered with workflow.failed in its own
+ * transaction), and the accepted ones start together in one transaction. A
+ * failing batch — a name no definition has is dead-lettered — is handled
+ * again by the bus one message at a time.
+ */
+@Injectable()
+export class WorkflowRequestsConsumer implements OnApplicationBootstrap {
   constructor(
+    private readonly bus: KafkaBus,
     private readonly workflows: WorkflowsService,
     private readonly definitions: DefinitionsService,
     private readonly checks: SubmissionChecks,
+    @Inject(ROUTER_CONFIG) private readonly config: RouterConfig,
   ) {}
 
-  @EventPattern({ topic: TOPICS.workflowRequests, type: WORKFLOW_REQUESTED })
-  async onRequested(@Payload() envelope: Envelope<PayloadOf<typeof workflowRequested>>): Promise<void> {
-    const { workflowId, definition, input, requestedBy } = envelope.payload;
-    if (await this.rejected(envelope, workflowId, definition, input)) return;
-    await this.workflows.startFromRequest({ workflowId, definition, input, requestedBy, cause: envelope });
+  async onApplicationBootstrap(): Promise<void> {
+    // Closed by the bus on shutdown, after in-flight batches finish and commit.
+    await this.bus.subscribeBatch({
+      groupId: WORKFLOW_REQUESTS_GROUP,
+      topics: [TOPICS.workflowRequests],
+      partitionsConsumedConcurrently: this.config.consumerConcurrency,
+      batchHandler: (messages) => this.onRequests(messages),
+      handler: (message) => this.onRequests([message]),
+    });
   }
 
-  /** Event-driven start: a trigger (or any publisher) names a registered definition. */
-  @EventPattern({ topic: TOPICS.workflowRequests, type: WORKFLOW_REQUESTED_BY_NAME })
-  async onRequestedByName(@Payload() envelope: Envelope<PayloadOf<typeof workflowRequestedByName>>): Promise<void> {
-    const { workflowId, definitionName, input, requestedBy } = envelope.payload;
-    let definition;
-    try {
-      definition = (await this.definitions.get(definitionName)).definition;
-    } catch (error) {
-      // An unknown name will not become known by retrying this message: dead-letter it with the reason.
-      if (error instanceof DefinitionNotFoundError) throw new NonRetryableError(error.message);
-      throw error;
+  private async onRequests(messages: readonly ConsumedMessage[]): Promise<void> {
+    const accepted: Accepted[] = [];
+    for (const { envelope } of messages) {
+      const command = await this.commandOf(envelope);
+      if (command && !(await this.rejected(command))) accepted.push(command);
     }
-    if (await this.rejected(envelope, workflowId, definition, input)) return;
-    await this.workflows.startFromRequest({ workflowId, definition, definitionName, input, requestedBy, cause: envelope });
+    await this.workflows.startFromRequests(accepted);
+  }
+
+  private async commandOf(envelope: Envelope): Promise<Accepted | undefined> {
+    switch (envelope.type) {
+      case WORKFLOW_REQUESTED: {
+        const { workflowId, definition, input, requestedBy } = (envelope as Requested).payload;
+        return { workflowId, definition, input, requestedBy, cause: envelope };
+      }
+      case WORKFLOW_REQUESTED_BY_NAME: {
+        // Event-driven start: a trigger (or any publisher) names a registered definition.
+        const { workflowId, definitionName, input, requestedBy } = (envelope as RequestedByName).payload;
+        try {
+          const { definition } = await this.definitions.get(definitionName);
+          return { workflowId, definition, definitionName, input, requestedBy, cause: envelope };
+        } catch (error) {
+          // An unknown name will not become known by retrying this message: dead-letter it with the reason.
+          if (error instanceof DefinitionNotFoundError) throw new NonRetryableError(error.message);
+          throw error;
+        }
+      }
+      default:
+        return undefined;
+    }
   }
 
   /** A request failing the submission checks is answered with workflow.failed, not dead-lettered: its sender is watching the workflow. */
-  private async rejected(envelope: Envelope, workflowId: string, definition: WorkflowDefinition, input: JsonValue): Promise<boolean> {
+  private async rejected(command: Accepted): Promise<boolean> {
     try {
-      await this.checks.assertAcceptable(definition, input);
+      await this.checks.assertAcceptable(command.definition, command.input);
       return false;
     } catch (error) {
       const rejection = rejectionOf(error);
       if (rejection === undefined) throw error;
-      await this.checks.reject(envelope, workflowId, rejection);
+      await this.checks.reject(command.cause, command.workflowId, rejection);
       return true;
     }
   }

@@ -9,7 +9,7 @@ import { WorkflowsService } from './workflows.service';
 
 @Module({
   imports: [DefinitionsModule, AgentsModule],
-  controllers: [WorkflowsController, WorkflowRequestsConsumer],
-  providers: [WorkflowsService, WorkflowTimers, TaskResultsConsumer],
+  controllers: [WorkflowsController],
+  providers: [WorkflowsService, WorkflowTimers, TaskResultsConsumer, WorkflowRequestsConsumer],
 })
 export class WorkflowsModule {}

@@ -117,15 +117,20 @@ export class WorkflowsService {
   }
 
   async start(command: StartWorkflow): Promise<WorkflowEntity> {
-    await this.dataSource.transaction((manager) => this.startIn(manager, command));
+    await this.dataSource.transaction((manager) => this.startIn(manager, [command]));
     return this.get(command.workflowId);
   }
 
-  /** Starts a workflow requested over Kafka, once per request envelope and once per workflow id. */
-  async startFromRequest(command: StartWorkflow & { cause: Envelope }): Promise<void> {
-    await this.inbox.handleOnce(this.dataSource, 'router.workflow-requests', command.cause, (manager) =>
-      this.startIn(manager, command),
-    );
+  /**
+   * Starts the workflows requested over Kafka, a fetched batch in one
+   * transaction: once per request envelope (inbox) and once per workflow id.
+   */
+  async startFromRequests(commands: ReadonlyArray<StartWorkflow & { cause: Envelope }>): Promise<void> {
+    if (commands.length === 0) return;
+    await this.dataSource.transaction(async (manager) => {
+      const fresh = await this.inbox.claimMany(manager, 'router.workflow-requests', commands.map((command) => command.cause.id));
+      await this.startIn(manager, commands.filter((command) => fresh.has(command.cause.id)));
+    });
   }
 
   /**
@@ -289,36 +294,54 @@ export class WorkflowsService {
     return workflow;
   }
 
-  private async startIn(manager: EntityManager, command: StartWorkflow): Promise<void> {
+  /** Creates the workflows (a workflow id that exists already is left alone) and dispatches their first steps. */
+  private async startIn(manager: EntityManager, commands: readonly StartWorkflow[]): Promise<void> {
     const now = new Date();
-    const workflow: WorkflowEntity = {
-      id: command.workflowId,
-      name: command.definition.name,
-      definition: command.definition,
-      definitionName: command.definitionName ?? null,
-      input: toStoredJson(command.input),
-      status: 'running',
-      output: null,
-      error: null,
-      correlationId: command.cause?.correlationId ?? command.workflowId,
-      requestedBy: command.requestedBy,
-      createdAt: now,
-      updatedAt: now,
-    };
-    if (!(await this.store.insertWorkflow(manager, workflow))) {
-      this.logger.warn({ msg: 'workflow already exists; request ignored', workflowId: command.workflowId });
-      return;
+    const byId = new Map<string, { command: StartWorkflow; workflow: WorkflowEntity }>();
+    for (const command of commands) {
+      const id = command.workflowId.toLowerCase();
+      if (byId.has(id)) {
+        this.logger.warn({ msg: 'workflow requested twice in one batch; the later request ignored', workflowId: command.workflowId });
+        continue;
+      }
+      byId.set(id, {
+        command,
+        workflow: {
+          id: command.workflowId,
+          name: command.definition.name,
+          definition: command.definition,
+          definitionName: command.definitionName ?? null,
+          input: toStoredJson(command.input),
+          status: 'running',
+          output: null,
+          error: null,
+          correlationId: command.cause?.correlationId ?? command.workflowId,
+          requestedBy: command.requestedBy,
+          createdAt: now,
+          updatedAt: now,
+        },
+      });
     }
-    const meta: EnvelopeMeta = {
-      source: SOURCE,
-      correlationId: workflow.correlationId,
-      workflowId: workflow.id,
-      ...(command.cause ? { causationId: command.cause.id } : {}),
-    };
-    const t = new Transition(manager, workflow, [], this.registry.assignments(manager));
-    t.emit(workflowStarted, { workflowId: workflow.id, definition: command.definition, input: command.input }, meta);
-    this.advance(t, meta);
-    await this.write([t]);
+    const inserted = await this.store.insertWorkflows(manager, [...byId.values()].map((entry) => entry.workflow));
+    const assignments = this.registry.assignments(manager);
+    const transitions: Transition[] = [];
+    for (const [id, { command, workflow }] of byId) {
+      if (!inserted.has(id)) {
+        this.logger.warn({ msg: 'workflow already exists; request ignored', workflowId: command.workflowId });
+        continue;
+      }
+      const meta: EnvelopeMeta = {
+        source: SOURCE,
+        correlationId: workflow.correlationId,
+        workflowId: workflow.id,
+        ...(command.cause ? { causationId: command.cause.id } : {}),
+      };
+      const t = new Transition(manager, workflow, [], assignments);
+      t.emit(workflowStarted, { workflowId: workflow.id, definition: command.definition, input: command.input }, meta);
+      this.advance(t, meta);
+      transitions.push(t);
+    }
+    await this.write(transitions);
   }
 
   /**
