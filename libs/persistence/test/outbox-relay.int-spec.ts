@@ -271,6 +271,28 @@ describe('Outbox and OutboxRelay on real Postgres and Kafka', () => {
     for (const id of expected) expect((await row(id)).attempts).toBe(1);
   });
 
+  it('falls back to the table, in seq order, when publishing handed rows fails or falls behind: each row once', async () => {
+    const switchable = new SwitchablePublisher(publisher);
+    const own = relay({ batchSize: 2, retryBaseMs: 20, retryMaxMs: 50, pollIntervalMs: HOUR }, switchable);
+    switchable.down = false;
+    own.start();
+    await eventually('the relay to lead and drain', async () => (own.isLeader && (await unpublished()) === 0 ? true : undefined));
+    // Fewer transactions than the relay holds in memory (10 batches of 2), then more, each time while the broker is down.
+    for (const count of [6, 30]) {
+      switchable.down = true;
+      const key = randomUUID();
+      const envelopes = Array.from({ length: count }, (_, i) => completed(key, i));
+      for (const envelope of envelopes) await enqueueAll([envelope]);
+      await eventually('two failed attempts', async () => ((await row(envelopes[0]?.id ?? '')).attempts >= 2 ? true : undefined));
+      switchable.down = false;
+
+      const ids = envelopes.map((envelope) => envelope.id);
+      await eventually(`all ${count} on Kafka`, async () => (received(ids).length >= count ? true : undefined));
+      await eventually('rows marked', async () => ((await unpublished()) === 0 ? true : undefined));
+      expect(probe.received.filter((message) => message.key === key).map((message) => message.envelopeId)).toEqual(ids);
+    }
+  });
+
   it('does not publish twice a row it read from the table before the row was handed to it', async () => {
     const own = relay({ pollIntervalMs: HOUR });
     own.start();

@@ -44,6 +44,8 @@ type BatchOutcome = 'empty' | 'published' | 'publish-failed';
 const MAX_ERROR_LENGTH = 2000;
 /** Seqs published from a read, remembered so a late hand-off of the same rows is not sent again. */
 const REMEMBERED_SEQS = 10_000;
+/** Handed-over rows held in memory at most, in batches; beyond that they are left to the read path. */
+const MAX_HANDED_BATCHES = 10;
 
 const consoleLogger: OutboxRelayLogger = {
   log: (message) => console.log(message),
@@ -127,7 +129,12 @@ export class OutboxRelay implements OutboxHandoffTarget {
 
   handOff(rows: readonly CommittedOutboxRow[]): boolean {
     if (!this.acceptsHandoff) return false;
-    for (const row of rows) if (!this.publishedByRead.has(row.seq)) this.handed.push(row);
+    if (this.handed.length >= this.batchSize * MAX_HANDED_BATCHES) {
+      // Publishing is behind (or failing): memory stays bounded, the rows wait in the table and the next read takes them.
+      this.readDue = true;
+    } else {
+      for (const row of rows) if (!this.publishedByRead.has(row.seq)) this.handed.push(row);
+    }
     this.wake.notify();
     return true;
   }
