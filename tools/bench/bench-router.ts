@@ -5,11 +5,14 @@
 //   BENCH_WORKFLOWS (20) workflows of each pattern one at a time: per-step overhead
 //     = workflow duration / steps on its critical path (sequential 3, parallel 4
 //     branches + merge = 2, hierarchical plan + 2 subtasks + review = 3);
-//   BENCH_CONCURRENT (50) workflows of each pattern at once: steps/s.
+//   BENCH_CONCURRENT (50) workflows of each pattern at once: steps/s;
+//   sustained: BENCH_IN_FLIGHT (200) workflows of each pattern kept in flight for
+//     BENCH_SUSTAIN_SECONDS (10) — each one that ends is replaced at once — steps/s
+//     over the steps of the workflows that completed in that window.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { KafkaBus } from '@baton/bus';
+import { HEADERS, KafkaBus, type OutgoingRecord } from '@baton/bus';
 import {
   TASK_ASSIGNED,
   TOPICS,
@@ -17,6 +20,7 @@ import {
   WORKFLOW_FAILED,
   agentHeartbeat,
   createEnvelope,
+  serializeEnvelope,
   taskCompleted,
   workflowDefinitionSchema,
   workflowRequested,
@@ -100,8 +104,12 @@ async function startAgents(bus: KafkaBus, count: number): Promise<() => void> {
   };
   await beat();
   const timer = setInterval(() => void beat().catch(() => undefined), 2_000);
-  const answer = async (envelope: Envelope): Promise<void> => {
-    if (envelope.type !== TASK_ASSIGNED) return;
+  /**
+   * A result as an external agent would send it: the envelope built by hand and serialized, without validating it
+   * again here — the router validates what it consumes, and the harness should cost the shared cores little.
+   */
+  const answer = (envelope: Envelope): OutgoingRecord | undefined => {
+    if (envelope.type !== TASK_ASSIGNED) return undefined;
     const task = (envelope as Envelope<Assigned>).payload;
     const input = task.input as Record<string, JsonValue>;
     let output: JsonValue = { ok: true };
@@ -111,26 +119,36 @@ async function startAgents(bus: KafkaBus, count: number): Promise<() => void> {
           ? { subtasks: [{ id: 'x', capability: 'noop' }, { id: 'y', capability: 'noop' }] }
           : { decision: 'accept', answer: { ok: true } };
     }
-    await bus.publish(
-      taskCompleted,
-      createEnvelope(
-        taskCompleted,
-        { taskId: task.taskId, workflowId: task.workflowId, stepId: task.stepId, attempt: task.attempt, agentId: task.agentId ?? 'bench', output, confidence: 1, usage: { model: 'none', inputTokens: 0, outputTokens: 0, costUsd: 0 } },
-        { source: 'bench', correlationId: envelope.correlationId, causationId: envelope.id, id: task.taskId, workflowId: task.workflowId },
-      ),
-    );
+    const result: Envelope<PayloadOf<typeof taskCompleted>> = {
+      id: task.taskId,
+      type: taskCompleted.type,
+      version: taskCompleted.version,
+      occurredAt: new Date().toISOString(),
+      source: 'bench',
+      correlationId: envelope.correlationId,
+      causationId: envelope.id,
+      workflowId: task.workflowId,
+      payload: { taskId: task.taskId, workflowId: task.workflowId, stepId: task.stepId, attempt: task.attempt, agentId: task.agentId ?? 'bench', output, confidence: 1, usage: { model: 'none', inputTokens: 0, outputTokens: 0, costUsd: 0 } },
+    };
+    return {
+      topic: taskCompleted.topic,
+      key: taskCompleted.key(result),
+      value: serializeEnvelope(result),
+      headers: { [HEADERS.type]: result.type, [HEADERS.version]: String(result.version) },
+    };
   };
-  // The agents are the harness, not the system measured: a fetched batch is answered at once (the bus
-  // coalesces the results into few produce requests), so they cost the shared cores as little as they can.
+  const answerAll = async (envelopes: readonly Envelope[]): Promise<void> => {
+    const records = envelopes.flatMap((envelope) => answer(envelope) ?? []);
+    if (records.length > 0) await bus.publishRecords(records);
+  };
+  // The agents are the harness, not the system measured: a fetched batch is answered with one publish.
   await bus.subscribeBatch({
     groupId: 'bench-agents',
     topics: [TOPICS.tasksAssigned],
     partitionsConsumedConcurrently: 6,
     fromBeginning: false,
-    batchHandler: async (messages) => {
-      await Promise.all(messages.map((message) => answer(message.envelope)));
-    },
-    handler: async ({ envelope }) => answer(envelope),
+    batchHandler: (messages) => answerAll(messages.map((message) => message.envelope)),
+    handler: ({ envelope }) => answerAll([envelope]),
   });
   return () => clearInterval(timer);
 }
@@ -139,6 +157,8 @@ async function main(): Promise<void> {
   const workflows = intFromEnv('BENCH_WORKFLOWS', 20);
   const concurrent = intFromEnv('BENCH_CONCURRENT', 50);
   const agentCount = intFromEnv('BENCH_AGENTS', 10);
+  const inFlight = intFromEnv('BENCH_IN_FLIGHT', 200);
+  const sustainSeconds = intFromEnv('BENCH_SUSTAIN_SECONDS', 10);
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
   const { endpoints } = await up((message) => log(`  ${message}`));
@@ -191,6 +211,24 @@ async function main(): Promise<void> {
       return { ms: performance.now() - start, failed };
     };
 
+    /** Keeps `width` workflows running for `ms`: each one that ends is replaced at once; counts those that ended in the window. */
+    const sustain = async (pattern: Pattern, width: number, ms: number): Promise<{ completed: number; failed: number; seconds: number }> => {
+      const started = performance.now();
+      const deadline = started + ms;
+      let completed = 0;
+      let failed = 0;
+      const lane = async (): Promise<void> => {
+        while (performance.now() < deadline) {
+          const result = await run(pattern);
+          if (result.failed) failed += 1;
+          else completed += 1;
+        }
+      };
+      await Promise.all(Array.from({ length: width }, () => lane()));
+      // The window closes when the last lane's workflow ends, so every counted step happened inside it.
+      return { completed, failed, seconds: (performance.now() - started) / 1000 };
+    };
+
     log('warm-up ...');
     for (const pattern of Object.values(PATTERNS)) for (let i = 0; i < 3; i += 1) await run(pattern);
 
@@ -203,9 +241,12 @@ async function main(): Promise<void> {
       const started = performance.now();
       const results = await Promise.all(Array.from({ length: concurrent }, () => run(pattern)));
       const seconds = (performance.now() - started) / 1000;
+      log(`${name}: ${inFlight} in flight for ${sustainSeconds} s ...`);
+      const sustained = await sustain(pattern, inFlight, sustainSeconds * 1000);
       rows.push(
         [`${name} per-step overhead p50 / p99`, `${fmt(summary.p50Ms)} / ${fmt(summary.p99Ms)} ms = ${fmt(summary.p50Ms / bare.roundTrip.p50Ms)}x / ${fmt(summary.p99Ms / bare.roundTrip.p99Ms)}x bare`],
         [`${name} ${concurrent} at once`, `${fmt((concurrent * pattern.totalSteps) / seconds)} steps/s, ${fmt(seconds)} s, ${results.filter((r) => r.failed).length} failed`],
+        [`${name} sustained, ${inFlight} in flight`, `${fmt((sustained.completed * pattern.totalSteps) / sustained.seconds)} steps/s over ${fmt(sustained.seconds)} s, ${sustained.failed} failed`],
       );
     }
     const width = Math.max(...rows.map(([label]) => label.length));
