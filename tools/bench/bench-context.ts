@@ -125,14 +125,25 @@ async function landedFacts(driver: Driver, uids: readonly string[]): Promise<str
   return result.records.map((record) => record.get('uid') as string);
 }
 
+/** Every node a namespace holds has a uid starting with it; these labels have a uid index to find them by. */
+const UID_LABELS = ['Fact', 'Entity', 'Task', 'Access', 'PendingPush', 'PushSequence'] as const;
+
+/**
+ * Label by label through the uid indexes, then whatever is left: a round that scans all nodes for `ns` reads every
+ * other namespace's nodes too, and with a million of its own to delete that held the shared machine for minutes.
+ */
 async function cleanup(driver: Driver, ns: string): Promise<void> {
-  for (;;) {
-    const result = await driver.executeQuery(
-      'MATCH (n) WHERE n.ns = $ns WITH n LIMIT 2000 DETACH DELETE n RETURN count(n) AS deleted',
-      { ns },
-    );
-    if (Number(result.records[0]?.get('deleted')) === 0) return;
-  }
+  const rounds = async (match: string): Promise<void> => {
+    for (;;) {
+      const result = await driver.executeQuery(
+        `${match} WITH n LIMIT 5000 DETACH DELETE n RETURN count(n) AS deleted`,
+        { ns },
+      );
+      if (Number(result.records[0]?.get('deleted')) === 0) return;
+    }
+  };
+  for (const label of UID_LABELS) await rounds(`MATCH (n:${label}) WHERE n.uid STARTS WITH $ns`);
+  await rounds('MATCH (n) WHERE n.ns = $ns');
 }
 
 function fact(ns: string, entities: number, i: number, source: string): FactInput {
