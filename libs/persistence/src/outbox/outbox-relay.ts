@@ -101,6 +101,12 @@ export class OutboxRelay implements OutboxHandoffTarget {
   private readDue = true;
   private lastReadAt = 0;
   private readonly publishedByRead = new Set<string>();
+  /**
+   * Published, not marked yet: marks are coalesced while hand-offs keep coming (one UPDATE per batch of rows, not per
+   * commit) and always written before a read or a sleep, so a read never mistakes them for unpublished. A crash
+   * before the mark republishes them, as a crash between publish and mark always could.
+   */
+  private unmarked: string[] = [];
   /** Woken by stop() only: a backoff must not be cut short by new messages. */
   private stopping = new WakeSignal();
 
@@ -189,16 +195,21 @@ export class OutboxRelay implements OutboxHandoffTarget {
         let outcome: BatchOutcome = 'empty';
         // Under a steady stream of hand-offs the relay never sleeps: it still reads once per poll interval (a lost NOTIFY).
         if (Date.now() - this.lastReadAt >= this.pollIntervalMs) this.readDue = true;
-        if (this.readDue) outcome = await this.relayBatch(client);
-        else if (this.handed.length > 0) outcome = await this.relayHanded(client);
+        if (this.readDue) {
+          await this.markPublished(client);
+          outcome = await this.relayBatch(client);
+        } else if (this.handed.length > 0) outcome = await this.relayHanded(client);
         switch (outcome) {
           case 'published':
             failures = 0;
+            if (this.handed.length === 0 || this.unmarked.length >= this.batchSize) await this.markPublished(client);
             break;
           case 'empty':
             failures = 0;
+            if (this.handed.length > 0) break;
+            await this.markPublished(client);
             // A wake-up is a NOTIFY (which makes reading due), a hand-off or stop(); a quiet poll interval reads anyway.
-            if (this.handed.length === 0 && !(await this.wake.wait(this.pollIntervalMs))) this.readDue = true;
+            if (!(await this.wake.wait(this.pollIntervalMs))) this.readDue = true;
             break;
           case 'publish-failed':
             failures += 1;
@@ -214,6 +225,7 @@ export class OutboxRelay implements OutboxHandoffTarget {
         if (this.running) await this.stopping.wait(this.backoff(failures));
       }
     }
+    if (this.client && this.leader) await this.markPublished(this.client).catch(() => undefined);
     await this.disconnect();
   }
 
@@ -276,12 +288,19 @@ export class OutboxRelay implements OutboxHandoffTarget {
       );
       return 'publish-failed';
     }
+    this.unmarked.push(...seqs);
+    return 'published';
+  }
+
+  private async markPublished(client: Client): Promise<void> {
+    if (this.unmarked.length === 0) return;
+    // Kept until the UPDATE succeeds: after a lost connection they are marked first, not read back and sent again.
     await client.query(
       `UPDATE ${this.table} SET published_at = now(), attempts = attempts + 1, last_error = NULL
        WHERE seq = ANY($1::bigint[])`,
-      [seqs],
+      [this.unmarked],
     );
-    return 'published';
+    this.unmarked = [];
   }
 
   private async connect(): Promise<Client> {
