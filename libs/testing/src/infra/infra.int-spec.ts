@@ -46,7 +46,8 @@ describe('resolved infrastructure', () => {
           received.push(message.value?.toString() ?? '');
         },
       });
-      await expectEventually(() => expect(received.sort()).toEqual(['hello', 'world']), { timeoutMs: 30_000 });
+      // Delivery is at least once: a rebalance on a busy broker may hand a message over again before its offset is committed.
+      await expectEventually(() => expect([...new Set(received)].sort()).toEqual(['hello', 'world']), { timeoutMs: 30_000 });
     } finally {
       await consumer.disconnect();
       await producer.disconnect();
