@@ -14,19 +14,20 @@ function controlledSend() {
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe('SendCoalescer', () => {
-  it('sends the first at once and everything queued meanwhile together in the next request, in order', async () => {
+  it('sends what one tick queued in one request, and what is queued meanwhile together in the next, in order', async () => {
     const { requests, send, carried } = controlledSend();
     const coalescer = new SendCoalescer(send, 1_000_000);
-    const first = coalescer.enqueue('a', [{ value: '1' }]);
-    const queued = [coalescer.enqueue('a', [{ value: '2' }]), coalescer.enqueue('b', [{ value: '3' }]), coalescer.enqueue('a', [{ value: '4' }])];
+    const first = [coalescer.enqueue('a', [{ value: '1' }]), coalescer.enqueue('b', [{ value: '2' }])];
+    await tick();
+    const queued = [coalescer.enqueue('a', [{ value: '3' }]), coalescer.enqueue('b', [{ value: '4' }]), coalescer.enqueue('a', [{ value: '5' }])];
     await tick();
     expect(requests).toHaveLength(1);
-    expect(carried(0)).toEqual(['a:1']);
+    expect(carried(0)).toEqual(['a:1', 'b:2']);
     requests[0]?.finish();
-    await first;
+    await Promise.all(first);
     await tick();
     expect(requests).toHaveLength(2);
-    expect(carried(1)).toEqual(['a:2', 'a:4', 'b:3']);
+    expect(carried(1)).toEqual(['a:3', 'a:5', 'b:4']);
     requests[1]?.finish();
     await Promise.all(queued);
   });
@@ -47,15 +48,15 @@ describe('SendCoalescer', () => {
       await tick();
     }
     await Promise.all(all);
-    expect([0, 1, 2, 3].map(carried)).toEqual([['t:x'], ['t:123456', 't:7890'], ['t:abcdefghijklmnop'], ['t:y']]);
+    expect([0, 1, 2, 3].map(carried)).toEqual([['t:x', 't:123456'], ['t:7890'], ['t:abcdefghijklmnop'], ['t:y']]);
   });
 
   it('fails exactly the sends a failed request carried, and carries on with the rest', async () => {
     const { requests, send } = controlledSend();
     const coalescer = new SendCoalescer(send, 1_000_000);
     const first = coalescer.enqueue('t', [{ value: '1' }]);
-    const second = coalescer.enqueue('t', [{ value: '2' }]);
     await tick();
+    const second = coalescer.enqueue('t', [{ value: '2' }]);
     requests[0]?.finish(new Error('broker down'));
     await expect(first).rejects.toThrow('broker down');
     await tick();

@@ -23,9 +23,12 @@ export function messageBytes(message: Message): number {
  * producer keeps a single request in flight, so without this every publish of
  * a busy process waits a full round trip behind the one before it (a runner
  * publishing results and usage, a consumer answering each message). Sends
- * queued while a request is in flight go together in the next one, in the
- * order they were queued, up to `maxBatchBytes` (a larger single send goes
- * alone). Each caller's promise settles with the request that carried it.
+ * queued in the same tick go together (a publish of several topics, such as an
+ * outbox batch of a task and its workflow events, is one request, not a request
+ * per topic one behind the other), and so do sends queued while a request is in
+ * flight, in the order they were queued, up to `maxBatchBytes` (a larger single
+ * send goes alone). Each caller's promise settles with the request that carried
+ * it.
  */
 export class SendCoalescer {
   private queue: Pending[] = [];
@@ -39,12 +42,14 @@ export class SendCoalescer {
   enqueue(topic: string, messages: Message[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ topic, messages, bytes: messages.reduce((sum, m) => sum + messageBytes(m), 0), resolve, reject });
-      if (!this.draining) void this.drain();
+      if (!this.draining) {
+        this.draining = true;
+        queueMicrotask(() => void this.drain());
+      }
     });
   }
 
   private async drain(): Promise<void> {
-    this.draining = true;
     try {
       while (this.queue.length > 0) {
         const batch = this.take();
