@@ -1,10 +1,15 @@
 // `npm run bench:router`: orchestration overhead of the router per pattern, with
 // no-op agents answering at once (an in-process agent pool heartbeating
 // BENCH_AGENTS agents), next to the bare kafkajs round trip measured in the same
-// run. Prints figures, asserts nothing.
+// run, and next to the floor of durable-step-floor.ts (the same sequential flow
+// through a router that only INSERTs a row per transition). Prints figures,
+// asserts nothing.
 //   BENCH_WORKFLOWS (20) workflows of each pattern one at a time: per-step overhead
 //     = workflow duration / steps on its critical path (sequential 3, parallel 4
-//     branches + merge = 2, hierarchical plan + 2 subtasks + review = 3);
+//     branches + merge = 2, hierarchical plan + 2 subtasks + review = 3); and the
+//     router's turnaround, as the agents see it: from a result being sent to the
+//     task it caused arriving (its causation id; two Kafka hops and the router's
+//     transaction, without the request and completion hops a workflow adds once);
 //   BENCH_CONCURRENT (50) workflows of each pattern at once: steps/s;
 //   sustained: BENCH_IN_FLIGHT (200) workflows of each pattern kept in flight for
 //     BENCH_SUSTAIN_SECONDS (10) — each one that ends is replaced at once — steps/s
@@ -33,6 +38,7 @@ import {
 import { spawnApp, type SpawnedApp } from '@baton/testing';
 import { up } from '../infra/infra';
 import { measureBareKafkaRoundTrip, summarise, type LatencySummary } from './bare-kafka-round-trip';
+import { measureDurableStepFloor } from './durable-step-floor';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -86,8 +92,19 @@ const PATTERNS: Record<string, Pattern> = {
 
 type Assigned = PayloadOf<typeof taskAssigned>;
 
+interface Agents {
+  stop: () => void;
+  /** Starts recording turnarounds (result sent → the task it caused received). */
+  recordTurnarounds: () => void;
+  /** Stops recording; the samples (ms) since recordTurnarounds. */
+  takeTurnarounds: () => number[];
+}
+
 /** No-op agents: answer every task at once; the supervisor plans two subtasks and accepts the first review. */
-async function startAgents(bus: KafkaBus, count: number): Promise<() => void> {
+async function startAgents(bus: KafkaBus, count: number): Promise<Agents> {
+  // Result envelope id → when it was sent, while recording.
+  let answeredAt: Map<string, number> | undefined;
+  let turnarounds: number[] = [];
   const startedAt = new Date().toISOString();
   const beat = async (): Promise<void> => {
     for (let i = 0; i < count; i += 1) {
@@ -138,8 +155,19 @@ async function startAgents(bus: KafkaBus, count: number): Promise<() => void> {
     };
   };
   const answerAll = async (envelopes: readonly Envelope[]): Promise<void> => {
+    const arrived = performance.now();
     const records = envelopes.flatMap((envelope) => answer(envelope) ?? []);
-    if (records.length > 0) await bus.publishRecords(records);
+    if (records.length === 0) return;
+    if (answeredAt) {
+      for (const envelope of envelopes) {
+        const sent = envelope.causationId === undefined ? undefined : answeredAt.get(envelope.causationId);
+        if (sent !== undefined) turnarounds.push(arrived - sent);
+      }
+      // A result's id is its task's id (see answer).
+      const sending = performance.now();
+      for (const envelope of envelopes) if (envelope.type === TASK_ASSIGNED) answeredAt.set((envelope as Envelope<Assigned>).payload.taskId, sending);
+    }
+    await bus.publishRecords(records);
   };
   // The agents are the harness, not the system measured: a fetched batch is answered with one publish.
   await bus.subscribeBatch({
@@ -150,7 +178,17 @@ async function startAgents(bus: KafkaBus, count: number): Promise<() => void> {
     batchHandler: (messages) => answerAll(messages.map((message) => message.envelope)),
     handler: ({ envelope }) => answerAll([envelope]),
   });
-  return () => clearInterval(timer);
+  return {
+    stop: () => clearInterval(timer),
+    recordTurnarounds: () => {
+      answeredAt = new Map();
+      turnarounds = [];
+    },
+    takeTurnarounds: () => {
+      answeredAt = undefined;
+      return turnarounds;
+    },
+  };
 }
 
 async function main(): Promise<void> {
@@ -165,9 +203,11 @@ async function main(): Promise<void> {
   const prefix = `benchr-${randomUUID().slice(0, 8)}.`;
   log(`bench:router on ${endpoints.mode} infrastructure, topic prefix ${prefix}`);
   const bare = await measureBareKafkaRoundTrip({ brokers: endpoints.kafka.brokers, roundTrips: 1_000, warmup: 100, throughputMessages: 0 });
+  log('floor: a 3-step sequential workflow through the smallest durable router ...');
+  const floor = await measureDurableStepFloor({ brokers: endpoints.kafka.brokers, postgresUrl: endpoints.postgres.url, workflows: 100, steps: 3 });
 
   let router: SpawnedApp | undefined;
-  let stopBeats: () => void = () => undefined;
+  let agents: Agents | undefined;
   const bus = new KafkaBus({ brokers: endpoints.kafka.brokers, clientId: 'bench-router', topicPrefix: prefix });
   try {
     router = await spawnApp({
@@ -184,7 +224,7 @@ async function main(): Promise<void> {
       },
     });
     await bus.connect();
-    stopBeats = await startAgents(bus, agentCount);
+    agents = await startAgents(bus, agentCount);
     const waiting = new Map<string, (failed: boolean) => void>();
     // Only the ends of workflows matter here: the type header picks them without decoding every event.
     await bus.subscribeRaw({
@@ -233,18 +273,27 @@ async function main(): Promise<void> {
     for (const pattern of Object.values(PATTERNS)) for (let i = 0; i < 3; i += 1) await run(pattern);
 
     const rows: [string, string][] = [['bare kafkajs round trip p50 / p99', `${fmt(bare.roundTrip.p50Ms)} / ${fmt(bare.roundTrip.p99Ms)} ms`]];
+    const ratio = (summary: LatencySummary): string =>
+      `${fmt(summary.p50Ms)} / ${fmt(summary.p99Ms)} ms = ${fmt(summary.p50Ms / bare.roundTrip.p50Ms)}x / ${fmt(summary.p99Ms / bare.roundTrip.p99Ms)}x bare`;
+    rows.push(
+      ['floor (1 INSERT per transition) per step p50 / p99', ratio(floor.perStep)],
+      ['floor router turnaround p50 / p99', ratio(floor.turnaround)],
+    );
     for (const [name, pattern] of Object.entries(PATTERNS)) {
       log(`${name}: ${workflows} one at a time, then ${concurrent} at once ...`);
       const perStep: number[] = [];
+      agents.recordTurnarounds();
       for (let i = 0; i < workflows; i += 1) perStep.push((await run(pattern)).ms / pattern.criticalPath);
       const summary: LatencySummary = summarise(perStep);
+      const turnaround: LatencySummary = summarise(agents.takeTurnarounds());
       const started = performance.now();
       const results = await Promise.all(Array.from({ length: concurrent }, () => run(pattern)));
       const seconds = (performance.now() - started) / 1000;
       log(`${name}: ${inFlight} in flight for ${sustainSeconds} s ...`);
       const sustained = await sustain(pattern, inFlight, sustainSeconds * 1000);
       rows.push(
-        [`${name} per-step overhead p50 / p99`, `${fmt(summary.p50Ms)} / ${fmt(summary.p99Ms)} ms = ${fmt(summary.p50Ms / bare.roundTrip.p50Ms)}x / ${fmt(summary.p99Ms / bare.roundTrip.p99Ms)}x bare`],
+        [`${name} per-step overhead p50 / p99`, ratio(summary)],
+        [`${name} router turnaround p50 / p99`, `${ratio(turnaround)} (n=${turnaround.count})`],
         [`${name} ${concurrent} at once`, `${fmt((concurrent * pattern.totalSteps) / seconds)} steps/s, ${fmt(seconds)} s, ${results.filter((r) => r.failed).length} failed`],
         [`${name} sustained, ${inFlight} in flight`, `${fmt((sustained.completed * pattern.totalSteps) / sustained.seconds)} steps/s over ${fmt(sustained.seconds)} s, ${sustained.failed} failed`],
       );
@@ -253,7 +302,7 @@ async function main(): Promise<void> {
     process.stdout.write('\nbench:router (per step = workflow duration / critical-path steps, request to workflow.completed)\n');
     for (const [label, value] of rows) process.stdout.write(`  ${label.padEnd(width)}  ${value}\n`);
   } finally {
-    stopBeats();
+    agents?.stop();
     await bus.disconnect().catch(() => undefined);
     await router?.stop();
   }
