@@ -1,7 +1,8 @@
 /**
  * `npm test`: the whole suite, in the order that fails fastest — lint, type
  * check, unit tests, then integration and end-to-end tests on real Kafka,
- * Postgres and Neo4j (provisioned by the integration run's globalSetup).
+ * Postgres and Neo4j (provisioned by the integration run's globalSetup), after
+ * building helm for the chart's spec when this machine has none.
  * Ends with one line `tests: N passed, N failed` summed over both jest runs.
  */
 import { spawnSync } from 'node:child_process';
@@ -57,6 +58,12 @@ function main(): void {
   ];
   for (const [phase, config] of jestRuns) {
     if (!wants(phase)) continue;
+    // The chart's spec needs helm, built from source once per machine: done here so the build does not share the two
+    // cores with integration tests that start and kill processes.
+    if (phase === 'integration' && run('helm (build once per machine)', process.execPath, [join(root, 'tools', 'run-ts.cjs'), 'tools/helm/cli.ts']) !== 0) {
+      failures.push('helm');
+      continue;
+    }
     const output = join(resultsDir, `${phase}.json`);
     const args = ['-c', config, '--ci', '--json', `--outputFile=${output}`];
     if (run(`${phase} tests`, bin('jest'), args) !== 0) failures.push(phase);

@@ -15,6 +15,11 @@ export interface SpawnAppOptions {
   entry: string;
   /** Extra environment; merged over the test process's environment (which carries the infra URLs). */
   env?: Record<string, string>;
+  /**
+   * False: the app gets `env` (and PATH, HOME) only, not the test process's environment — for proving that a
+   * deployment's variables alone configure it. Default true.
+   */
+  inheritEnv?: boolean;
   /** Path that answers 200 once the app is ready. */
   readyPath?: string;
   /** HTTP port; a free one when omitted. Passed to the app as PORT. */
@@ -40,6 +45,10 @@ export interface SpawnedApp {
   logTail(lines?: number): string;
   /** How the process ended (`code 0`, `signal SIGKILL`), or undefined while it runs. */
   exitStatus(): string | undefined;
+}
+
+function pick(env: NodeJS.ProcessEnv, names: readonly string[]): Record<string, string> {
+  return Object.fromEntries(names.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]]])));
 }
 
 function tail(file: string, lines: number): string {
@@ -85,7 +94,11 @@ export async function spawnApp(options: SpawnAppOptions): Promise<SpawnedApp> {
   });
   const child = spawn(process.execPath, [join(REPO_ROOT, 'tools', 'run-ts.cjs'), options.entry, ...(options.args ?? [])], {
     cwd: REPO_ROOT,
-    env: { ...process.env, PORT: String(port), ...options.env },
+    env: {
+      ...(options.inheritEnv === false ? pick(process.env, ['PATH', 'HOME']) : process.env),
+      PORT: String(port),
+      ...options.env,
+    },
     detached: true,
     stdio: ['ignore', fd, fd],
   });
