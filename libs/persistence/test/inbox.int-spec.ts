@@ -53,6 +53,49 @@ describe('Inbox.handleOnce on real Postgres', () => {
     await expect(inbox.claimMany(dataSource.manager, 'batch', [randomUUID()])).rejects.toThrow('open transaction');
   });
 
+  it('claimManyAndRead claims like claimMany and returns the read\'s rows (locked) from the same statement', async () => {
+    const things = qualifiedName(schema, 'claim_read_things');
+    await dataSource.query(`CREATE TABLE ${things} (id uuid PRIMARY KEY, label text NOT NULL)`);
+    const [a, b, other] = [randomUUID(), randomUUID(), randomUUID()];
+    await dataSource.query(`INSERT INTO ${things} VALUES ($1, 'a'), ($2, 'b'), ($3, 'other')`, [a, b, other]);
+    const read = (ids: string[], label: string) => ({
+      sql: `SELECT id, label FROM ${things} WHERE id = ANY($1::uuid[]) AND label <> $2 ORDER BY id FOR UPDATE`,
+      values: [ids, label],
+    });
+    const seen = randomUUID();
+    await dataSource.transaction((manager) => inbox.claimMany(manager, 'read-batch', [seen]));
+    const fresh = randomUUID().toUpperCase();
+
+    await dataSource.transaction(async (manager) => {
+      const result = await inbox.claimManyAndRead<{ id: string; label: string }>(manager, 'read-batch', [seen, fresh], read([a, b, other], 'other'));
+      expect([...result.fresh]).toEqual([fresh]);
+      expect(result.rows).toEqual([{ id: a, label: 'a' }, { id: b, label: 'b' }].sort((x, y) => x.id.localeCompare(y.id)));
+      // The rows are locked by this transaction; one that is not read is not.
+      const probe = dataSource.createQueryRunner();
+      try {
+        await expect(probe.query(`SELECT 1 FROM ${things} WHERE id = $1 FOR UPDATE NOWAIT`, [a])).rejects.toThrow(/could not obtain lock/);
+        expect(await probe.query(`SELECT 1 AS one FROM ${things} WHERE id = $1 FOR UPDATE NOWAIT`, [other])).toEqual([{ one: 1 }]);
+      } finally {
+        await probe.release();
+      }
+    });
+    expect(await claims(fresh.toLowerCase())).toBe(1);
+
+    // A read that finds nothing still claims and reports the fresh ids; a rollback takes the claims back.
+    const lonely = randomUUID();
+    const empty = await dataSource.transaction((manager) => inbox.claimManyAndRead(manager, 'read-batch', [lonely, fresh], read([randomUUID()], '')));
+    expect(empty).toEqual({ fresh: new Set([lonely]), rows: [] });
+    const rolledBack = randomUUID();
+    await expect(
+      dataSource.transaction(async (manager) => {
+        await inbox.claimManyAndRead(manager, 'read-batch', [rolledBack], read([a], ''));
+        throw new Error('effect failed');
+      }),
+    ).rejects.toThrow('effect failed');
+    expect(await claims(rolledBack)).toBe(0);
+    await expect(inbox.claimManyAndRead(dataSource.manager, 'read-batch', [randomUUID()], read([a], ''))).rejects.toThrow('open transaction');
+  });
+
   it('runs the effect once; a redelivered envelope is acknowledged without a second effect', async () => {
     const envelope = newEnvelope();
     const first = await inbox.handleOnce(dataSource, 'router', envelope, async (manager) => {

@@ -56,12 +56,12 @@ export class WorkflowStore {
   }
 
   /** Locks many workflows in id order (so concurrent batches never deadlock on each other). */
-  async lockWorkflows(manager: EntityManager, workflowIds: readonly string[]): Promise<WorkflowEntity[]> {
-    if (workflowIds.length === 0) return [];
-    const rows: WorkflowRow[] = await manager.query(
-      `SELECT * FROM ${this.table('workflows')} WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
-      [[...new Set(workflowIds)]],
-    );
+  /** Locks many workflows, always in id order (transactions locking several cannot deadlock); sent with another statement. */
+  lockWorkflowsStatement(workflowIds: readonly string[]): SqlStatement {
+    return { sql: `SELECT * FROM ${this.table('workflows')} WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, values: [[...new Set(workflowIds)]] };
+  }
+
+  workflowsOf(rows: readonly WorkflowRow[]): WorkflowEntity[] {
     return rows.map(workflowOf);
   }
 
@@ -206,7 +206,7 @@ interface StepRow extends StepColumns {
   step_id: string;
 }
 
-interface WorkflowRow {
+export interface WorkflowRow {
   id: string;
   name: string;
   definition: WorkflowDefinition;

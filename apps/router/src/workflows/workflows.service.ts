@@ -33,7 +33,7 @@ import { ROUTER_CONFIG, type RouterConfig } from '../config/router-config';
 import { fromStoredJson, toStoredJson } from '../persistence/stored-json';
 import { WorkflowStepEntity } from '../persistence/workflow-step.entity';
 import { WorkflowEntity } from '../persistence/workflow.entity';
-import { WorkflowStore } from '../persistence/workflow-store';
+import { WorkflowStore, type WorkflowRow } from '../persistence/workflow-store';
 import { decide, type NodeSpec, type NodeState } from './engine/workflow-engine';
 import { WorkflowNotFoundError, WorkflowNotRunningError } from './workflow-errors';
 
@@ -142,11 +142,18 @@ export class WorkflowsService {
   async onTaskResults(envelopes: ReadonlyArray<Envelope<TaskCompletedPayload> | Envelope<TaskFailedPayload>>): Promise<void> {
     if (envelopes.length === 0) return;
     await this.dataSource.transaction(async (manager) => {
-      const fresh = await this.inbox.claimMany(manager, 'router.task-results', envelopes.map((envelope) => envelope.id));
+      // Claim and lock in one round trip: the workflows of the whole batch are locked (redeliveries included), and their
+      // steps are read in the next statement, after any wait for those locks.
+      const workflowIds = [...new Set(envelopes.map((envelope) => envelope.payload.workflowId.toLowerCase()))];
+      const { fresh, rows } = await this.inbox.claimManyAndRead<WorkflowRow>(
+        manager,
+        'router.task-results',
+        envelopes.map((envelope) => envelope.id),
+        this.store.lockWorkflowsStatement(workflowIds),
+      );
       const todo = envelopes.filter((envelope) => fresh.has(envelope.id));
       if (todo.length === 0) return;
-      const workflowIds = [...new Set(todo.map((envelope) => envelope.payload.workflowId.toLowerCase()))];
-      const workflows = await this.store.lockWorkflows(manager, workflowIds);
+      const workflows = this.store.workflowsOf(rows);
       const running = workflows.filter((workflow) => workflow.status === 'running');
       const steps = await this.store.stepsOf(manager, running.map((workflow) => workflow.id));
       const assignments = this.registry.assignments(manager);
