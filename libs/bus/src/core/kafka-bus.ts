@@ -6,7 +6,6 @@ import { type Admin, Kafka, type Message, Partitioners, type Producer, logLevel 
 import { type BusConfig, type ResolvedBusConfig, resolveBusConfig } from './bus-config';
 import { endSpan, startProducerSpan } from './bus-telemetry';
 import type {
-  BatchMessageHandler,
   BatchSubscribeOptions,
   BusStats,
   ConsumedMessage,
@@ -21,7 +20,7 @@ import type {
 import { planOutgoing } from './claim-check';
 import { encodeOutgoing } from './envelope-validation';
 import { BusNotConnectedError, NotARequestError, toError } from './errors';
-import { KafkaSubscription } from './kafka-subscription';
+import { type BatchHandling, KafkaSubscription } from './kafka-subscription';
 import { kafkajsLogCreator } from './kafkajs-logging';
 import { HEADERS } from './message-headers';
 import { ReplyInbox } from './reply-inbox';
@@ -184,13 +183,16 @@ export class KafkaBus {
 
   /** Like subscribe, handing each fetched partition batch to `batchHandler` at once (see BatchSubscribeOptions). */
   async subscribeBatch(options: BatchSubscribeOptions): Promise<Subscription> {
-    return this.startSubscription(options, options.handler, options.batchHandler);
+    return this.startSubscription(options, options.handler, {
+      handler: options.batchHandler,
+      pipelined: options.pipelined ?? false,
+    });
   }
 
   private async startSubscription(
     options: Omit<SubscribeOptions, 'handler'>,
     handler: MessageHandler | { raw: RawMessageHandler },
-    batchHandler?: BatchMessageHandler,
+    batch?: BatchHandling,
   ): Promise<Subscription> {
     this.assertConnected();
     const subscription = new KafkaSubscription(
@@ -206,7 +208,7 @@ export class KafkaBus {
         },
         onClosed: (closed) => this.subscriptions.delete(closed),
       },
-      batchHandler,
+      batch,
     );
     this.subscriptions.add(subscription);
     try {
