@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { FactView } from '@baton/contracts';
 import { CONTEXT_GRAPH_CONFIG, type ContextGraphConfig } from '../config/context-graph-config';
 import { GraphModel } from '../graph/graph-model';
 import { PushRelay } from '../push/push-relay';
@@ -8,7 +7,7 @@ import { FactStore } from './fact-store';
 
 interface Pending {
   fact: FactInput;
-  resolve: (created: FactView | undefined) => void;
+  resolve: (created: boolean) => void;
   reject: (error: unknown) => void;
 }
 
@@ -33,8 +32,8 @@ export class FactIngestion {
     @Inject(CONTEXT_GRAPH_CONFIG) private readonly config: ContextGraphConfig,
   ) {}
 
-  /** Validates kinds and types against this deployment's model, then records; resolves the fact if it was new. */
-  ingest(fact: FactInput, path = 'payload'): Promise<FactView | undefined> {
+  /** Validates kinds and types against this deployment's model, then records; resolves whether the fact was new. */
+  ingest(fact: FactInput, path = 'payload'): Promise<boolean> {
     this.model.assertKnown(fact.body, path);
     return new Promise((resolve, reject) => {
       this.queue.push({ fact, resolve, reject });
@@ -81,8 +80,8 @@ export class FactIngestion {
         if (this.config.testCrashAt === 'after-facts-commit') this.crash(pushes);
         this.relay.wake();
       }
-      const byId = new Map(created.map((fact) => [fact.id, fact]));
-      for (const pending of batch) pending.resolve(byId.get(pending.fact.id));
+      const ids = new Set(created);
+      for (const pending of batch) pending.resolve(ids.has(pending.fact.id));
     } catch (error) {
       for (const pending of batch) pending.reject(error);
     }

@@ -1,4 +1,3 @@
-import type { FactView } from '@baton/contracts';
 import { loadContextGraphConfig } from '../config/context-graph-config';
 import { GraphModel } from '../graph/graph-model';
 import type { PushRelay } from '../push/push-relay';
@@ -49,7 +48,7 @@ function ingestion(batchMax: number, writesInFlight: number) {
   const store = new HeldStore();
   const relay = { wake: () => undefined } as unknown as PushRelay;
   const service = new FactIngestion(store as unknown as FactStore, new GraphModel(config), relay, config);
-  const ingest = (...facts: FactInput[]): Promise<(FactView | undefined)[]> =>
+  const ingest = (...facts: FactInput[]): Promise<boolean[]> =>
     Promise.all(facts.map((f) => service.ingest(f)));
   return { store, ingest };
 }

@@ -23,6 +23,8 @@ export interface FactRow {
 
 export function toFactRow(model: GraphModel, fact: FactInput, recordedAt: number): FactRow {
   const { body } = fact;
+  const uid = model.factUid(fact.id);
+  const aboutUid = model.entityUid(body.about);
   const valueJson = body.value === undefined ? null : JSON.stringify(body.value);
   const searchParts = [
     body.about.id,
@@ -33,8 +35,8 @@ export function toFactRow(model: GraphModel, fact: FactInput, recordedAt: number
     body.relationship?.to.id,
   ];
   return {
-    uid: model.factUid(fact.id),
-    aboutUid: model.entityUid(body.about),
+    uid,
+    aboutUid,
     about: body.about,
     rel: body.relationship
       ? {
@@ -46,10 +48,10 @@ export function toFactRow(model: GraphModel, fact: FactInput, recordedAt: number
       : null,
     supersedesUid: body.supersedes === undefined ? null : model.factUid(body.supersedes),
     props: {
-      uid: model.factUid(fact.id),
+      uid,
       ns: model.namespace,
       id: fact.id,
-      aboutUid: model.entityUid(body.about),
+      aboutUid,
       aboutKind: body.about.kind,
       aboutId: body.about.id,
       attribute: body.attribute ?? null,

@@ -54,7 +54,7 @@ describe('FactStore.writeBatch', () => {
     await session.close();
 
     const written = await writing;
-    expect(written.created.map((view) => view.id)).toEqual([other]);
+    expect(written.created).toEqual([other]);
     const stored = await driver.executeQuery(
       'MATCH (f:Fact) WHERE f.uid IN $uids RETURN f.id AS id, f.source AS source ORDER BY source',
       { uids: [uid, model.factUid(other)] },
@@ -63,5 +63,47 @@ describe('FactStore.writeBatch', () => {
       { id: other, source: 'cg-test' },
       { id, source: 'rival' },
     ]);
+  });
+
+  it('stores every value as sent, whether its column travels joined or as a list', async () => {
+    const store = h.app!.get(FactStore);
+    const model = h.app!.get(GraphModel);
+    const tag = randomUUID().slice(0, 8);
+    const fact = (text: string | undefined, scopes: string[], source: string) => ({
+      id: randomUUID(),
+      body: {
+        about: { kind: 'Service', id: `cols-${tag}` },
+        attribute: 'note',
+        value: { text: text ?? null },
+        ...(text !== undefined ? { text } : {}),
+        confidence: 0.5,
+        scopes,
+      },
+      occurredAt: new Date().toISOString(),
+      source,
+    });
+    // texts: one holds the separator (the column goes as a list); sources and scopes: none do (joined).
+    const facts = [
+      fact('plain', [], 'src-a'),
+      fact('with \u001f unit separator', ['customer-data', 'ops'], 'src-b'),
+      fact('', ['ops'], 'src-c'),
+      fact(undefined, [], 'src-d'),
+    ];
+    const written = await store.writeBatch(facts);
+    expect(written.created.sort()).toEqual(facts.map((f) => f.id).sort());
+    const stored = await driver.executeQuery(
+      'MATCH (f:Fact) WHERE f.uid IN $uids RETURN f.id AS id, f.text AS text, f.scopes AS scopes, f.source AS source, f.valueJson AS valueJson',
+      { uids: facts.map((f) => model.factUid(f.id)) },
+    );
+    const byId = new Map(stored.records.map((record) => [record.get('id') as string, record.toObject()]));
+    for (const f of facts) {
+      expect(byId.get(f.id)).toEqual({
+        id: f.id,
+        text: f.body.text ?? null,
+        scopes: [...f.body.scopes].sort(),
+        source: f.source,
+        valueJson: JSON.stringify(f.body.value),
+      });
+    }
   });
 });

@@ -4,7 +4,6 @@ import {
   ContractValidationError,
   TOPICS,
   type Envelope,
-  type FactView,
   type PayloadOf,
   contextFactRecorded,
 } from '@baton/contracts';
@@ -30,6 +29,9 @@ export class FactsConsumer implements OnApplicationBootstrap {
       groupId: FACTS_GROUP,
       topics: [TOPICS.contextFacts],
       partitionsConsumedConcurrently: 6,
+      // The graph's writes pool all partitions' batches: the next fetch is decoded, and handed over partition by
+      // partition, while they are written, instead of the graph idling until the whole fetch is written.
+      pipelined: true,
       batchHandler: async (messages) => {
         const results = await Promise.allSettled(messages.map((message) => this.ingest(message)));
         const failed = results.find((result) => result.status === 'rejected');
@@ -49,10 +51,10 @@ export class FactsConsumer implements OnApplicationBootstrap {
     });
   }
 
-  private async ingest({ envelope }: ConsumedMessage): Promise<FactView | undefined> {
-    if (envelope.type !== contextFactRecorded.type) return undefined;
+  private async ingest({ envelope }: ConsumedMessage): Promise<void> {
+    if (envelope.type !== contextFactRecorded.type) return;
     const fact = envelope as Envelope<PayloadOf<typeof contextFactRecorded>>;
-    return this.ingestion.ingest({
+    await this.ingestion.ingest({
       id: fact.id,
       body: fact.payload,
       occurredAt: fact.occurredAt,

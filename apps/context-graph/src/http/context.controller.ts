@@ -187,7 +187,7 @@ export class ContextController {
       },
       'fact',
     );
-    return { id, created: created !== undefined };
+    return { id, created };
   }
 
   @Get('workflows/:id/context')

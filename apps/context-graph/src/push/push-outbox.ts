@@ -85,12 +85,8 @@ export class PushOutbox {
   }
 
   /** Returns how many pushes were recorded (the relay needs waking only when some were). */
-  async record(
-    tx: ManagedTransaction,
-    facts: readonly FactView[],
-    anyTask: Promise<boolean>,
-  ): Promise<number> {
-    if (!(await anyTask) || facts.length === 0) return 0;
+  async record(tx: ManagedTransaction, facts: readonly FactView[]): Promise<number> {
+    if (facts.length === 0) return 0;
     const ns = this.model.namespace;
     const byEntity = new Map<string, FactView[]>();
     for (const fact of facts) {
