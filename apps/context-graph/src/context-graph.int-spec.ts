@@ -237,10 +237,13 @@ describe('queries and scopes', () => {
       }),
     ];
     for (const envelope of envelopes) await h.publish(contextFactRecorded, envelope);
+    // The facts travel over several partitions, handled in no order between them: wait for all of them (every fact's
+    // search text holds the ids it names, and so the tag).
     await expectEventually(async () => {
       expect(
         (await query({ kind: 'search', text: secretWord, limit: 10 }, ['customer-data'])).facts,
       ).toHaveLength(2);
+      expect((await query({ kind: 'search', text: tag, limit: 10 }, [])).facts).toHaveLength(4);
     });
   });
 
