@@ -41,6 +41,9 @@ public final class Neo4jLauncher {
                 .setConfig(GraphDatabaseSettings.auth_enabled, true)
                 // Small, fixed memory so Kafka, Postgres, the services and jest fit beside it.
                 .setConfig(GraphDatabaseSettings.pagecache_memory, ByteUnit.mebiBytes(256))
+                // Neo4j keeps two days of transaction logs by default: a few bench:context runs wrote 65 GB of them and
+                // filled the disk. This store is for development and tests, so keep little (pruned at checkpoints).
+                .setConfig(GraphDatabaseSettings.keep_logical_logs, "256M size")
                 .build();
 
         CountDownLatch stopped = new CountDownLatch(1);
