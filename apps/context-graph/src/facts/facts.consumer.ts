@@ -29,9 +29,6 @@ export class FactsConsumer implements OnApplicationBootstrap {
       groupId: FACTS_GROUP,
       topics: [TOPICS.contextFacts],
       partitionsConsumedConcurrently: 6,
-      // The graph's writes pool all partitions' batches: the next fetch is decoded, and handed over partition by
-      // partition, while they are written, instead of the graph idling until the whole fetch is written.
-      pipelined: true,
       batchHandler: async (messages) => {
         const results = await Promise.allSettled(messages.map((message) => this.ingest(message)));
         const failed = results.find((result) => result.status === 'rejected');

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { TOPICS, dlqTopic, serializeEnvelope } from '@baton/contracts';
-import { Kafka, logLevel } from 'kafkajs';
 import { RawKafka } from '../testing/raw-kafka';
 import {
   capturingLogger,
@@ -23,16 +22,6 @@ const bus = new KafkaBus({
   logger: capturingLogger(),
 });
 const raw = new RawKafka(brokers);
-
-async function topicEnds(topic: string): Promise<Map<number, string>> {
-  const admin = new Kafka({ clientId: 'batch-int-ends', brokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    return new Map((await admin.fetchTopicOffsets(topic)).map(({ partition, high }) => [partition, high]));
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 beforeAll(async () => {
   await bus.connect();
@@ -86,59 +75,6 @@ describe('KafkaBus.subscribeBatch', () => {
       const offsets = await committedOffsets(brokers, `${prefix}${groupId}`, topic);
       const committed = [...offsets.values()].reduce((sum, offset) => sum + Math.max(0, Number(offset)), 0);
       return committed === 42 ? true : undefined;
-    });
-  });
-
-  it('pipelined: fetches and hands over other partitions while a batch is held, keeps a partition in order, commits after handling', async () => {
-    const topic = `${prefix}${TOPICS.tasksResults}`;
-    const held = randomUUID();
-    const first = Array.from({ length: 3 }, () => taskCompletedEnvelope({ workflowId: held }));
-    await raw.produce(topic, first.map((envelope) => ({ key: held, value: serializeEnvelope(envelope) })));
-    let release: () => void = () => undefined;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const handled: string[] = [];
-    let heldPartition: number | undefined;
-    const groupId = `pipelined-${randomUUID()}`;
-    await bus.subscribeBatch({
-      groupId,
-      topics: [TOPICS.tasksResults],
-      pipelined: true,
-      batchHandler: async (messages) => {
-        if (messages.some((message) => message.envelope.id === first[0]?.id)) {
-          heldPartition = messages[0]?.partition;
-          await released;
-        }
-        for (const message of messages) handled.push(message.envelope.id);
-      },
-      handler: async (message) => {
-        handled.push(message.envelope.id);
-      },
-    });
-    await eventually(() => heldPartition);
-    // Later records of the held partition, and of (with 12 keys over 6 partitions, almost surely) others.
-    const second = Array.from({ length: 3 }, () => taskCompletedEnvelope({ workflowId: held }));
-    const others = Array.from({ length: 12 }, () => taskCompletedEnvelope());
-    await raw.produce(topic, [
-      ...second.map((envelope) => ({ key: held, value: serializeEnvelope(envelope) })),
-      ...others.map((envelope) => ({ key: envelope.payload.workflowId, value: serializeEnvelope(envelope) })),
-    ]);
-    // Without pipelining kafkajs would not fetch again until the held batch returned.
-    await eventually(() => (handled.length > 0 ? true : undefined), 15_000, 'another partition handled while one is held');
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(handled.filter((id) => first.some((e) => e.id === id) || second.some((e) => e.id === id))).toEqual([]);
-    const whileHeld = await committedOffsets(brokers, `${prefix}${groupId}`, topic);
-    expect(Number(whileHeld.get(heldPartition ?? -1) ?? -1)).toBeLessThanOrEqual(0);
-    release();
-    const all = [...first, ...second, ...others];
-    const ends = await topicEnds(topic);
-    await eventually(() => (all.every((envelope) => handled.includes(envelope.id)) ? true : undefined));
-    const order = handled.filter((id) => first.some((e) => e.id === id) || second.some((e) => e.id === id));
-    expect(order).toEqual([...first, ...second].map((envelope) => envelope.id));
-    await eventually(async () => {
-      const offsets = await committedOffsets(brokers, `${prefix}${groupId}`, topic);
-      // The topic's end offsets: the other test's records are on it too, and this group read them from the start.
-      const behind = [...ends].filter(([partition, end]) => Math.max(0, Number(offsets.get(partition) ?? -1)) !== Number(end));
-      return behind.length === 0 ? true : undefined;
     });
   });
 });

@@ -47,16 +47,6 @@ export type BatchMessageHandler = (messages: readonly ConsumedMessage[]) => Prom
  */
 export interface BatchSubscribeOptions extends SubscribeOptions {
   batchHandler: BatchMessageHandler;
-  /**
-   * Lets kafkajs fetch again while batches are being handled. Without it kafkajs fetches only once every batch of
-   * the last fetch was handled, so a handler that pools partitions' batches into shared writes (context-graph's
-   * facts) idles while the next fetch arrives and is decoded. With it a batch is decoded as soon as it arrives and
-   * handed to `batchHandler` once the partition's batch before it was handled and committed; the fetch after waits
-   * for that hand-over, so at most two batches per partition are held. Order within a partition, the per-message
-   * fallback and commit-after-handling are as without it; a batch whose handling throws (the DLQ unreachable) is
-   * fetched again from its first offset. Default false.
-   */
-  pipelined?: boolean;
 }
 
 export interface RawSubscribeOptions extends Omit<SubscribeOptions, 'handler'> {

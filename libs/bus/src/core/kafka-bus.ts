@@ -6,6 +6,7 @@ import { type Admin, Kafka, type Message, Partitioners, type Producer, logLevel 
 import { type BusConfig, type ResolvedBusConfig, resolveBusConfig } from './bus-config';
 import { endSpan, startProducerSpan } from './bus-telemetry';
 import type {
+  BatchMessageHandler,
   BatchSubscribeOptions,
   BusStats,
   ConsumedMessage,
@@ -20,7 +21,7 @@ import type {
 import { planOutgoing } from './claim-check';
 import { encodeOutgoing } from './envelope-validation';
 import { BusNotConnectedError, NotARequestError, toError } from './errors';
-import { type BatchHandling, KafkaSubscription } from './kafka-subscription';
+import { KafkaSubscription } from './kafka-subscription';
 import { kafkajsLogCreator } from './kafkajs-logging';
 import { HEADERS } from './message-headers';
 import { ReplyInbox } from './reply-inbox';
@@ -183,16 +184,13 @@ export class KafkaBus {
 
   /** Like subscribe, handing each fetched partition batch to `batchHandler` at once (see BatchSubscribeOptions). */
   async subscribeBatch(options: BatchSubscribeOptions): Promise<Subscription> {
-    return this.startSubscription(options, options.handler, {
-      handler: options.batchHandler,
-      pipelined: options.pipelined ?? false,
-    });
+    return this.startSubscription(options, options.handler, options.batchHandler);
   }
 
   private async startSubscription(
     options: Omit<SubscribeOptions, 'handler'>,
     handler: MessageHandler | { raw: RawMessageHandler },
-    batch?: BatchHandling,
+    batchHandler?: BatchMessageHandler,
   ): Promise<Subscription> {
     this.assertConnected();
     const subscription = new KafkaSubscription(
@@ -208,7 +206,7 @@ export class KafkaBus {
         },
         onClosed: (closed) => this.subscriptions.delete(closed),
       },
-      batch,
+      batchHandler,
     );
     this.subscriptions.add(subscription);
     try {

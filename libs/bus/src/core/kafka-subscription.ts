@@ -33,18 +33,6 @@ export interface SubscriptionDeps {
   onClosed: (subscription: KafkaSubscription) => void;
 }
 
-/** How a batch subscription hands batches over (BatchSubscribeOptions). */
-export interface BatchHandling {
-  handler: BatchMessageHandler;
-  pipelined: boolean;
-}
-
-/** A valid envelope of a fetched batch, with what handling it again message by message needs. */
-interface ValidEntry {
-  payload: EachMessagePayload;
-  consumed: ConsumedMessage;
-}
-
 /** What happened to one delivery; only `abandoned` leaves the offset uncommitted. */
 type Outcome = 'handled' | 'dead-lettered' | 'abandoned';
 
@@ -58,9 +46,6 @@ export class KafkaSubscription implements Subscription {
   private readonly wakeSleepers = new Set<() => void>();
   private inFlight = 0;
   private readonly drainWaiters: (() => void)[] = [];
-  /** Pipelined, per `topic|partition`: the handling of the batch last handed over, and its commit (never reject). */
-  private readonly handedOver = new Map<string, Promise<void>>();
-  private readonly committing = new Map<string, Promise<void>>();
 
   constructor(
     readonly groupId: string,
@@ -68,8 +53,8 @@ export class KafkaSubscription implements Subscription {
     /** `{ raw }`: records are handed over undecoded (topics not in Baton's envelope, e.g. CloudEvents). */
     private readonly handler: MessageHandler | { raw: RawMessageHandler },
     private readonly deps: SubscriptionDeps,
-    /** When set, each fetched batch of a partition goes to its handler at once; a failing batch falls back to `handler` per message. */
-    private readonly batching?: BatchHandling,
+    /** When set, each fetched batch of a partition goes to it at once; a failing batch falls back to `handler` per message. */
+    private readonly batchHandler?: BatchMessageHandler,
   ) {}
 
   async start(options: { fromBeginning: boolean; partitionsConsumedConcurrently: number }): Promise<void> {
@@ -82,7 +67,7 @@ export class KafkaSubscription implements Subscription {
     await consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
-      ...(this.batching === undefined
+      ...(this.batchHandler === undefined
         ? { eachMessage: (payload: EachMessagePayload) => this.onMessage(payload) }
         : { eachBatch: (payload: EachBatchPayload) => this.onBatch(payload) }),
     });
@@ -112,155 +97,79 @@ export class KafkaSubscription implements Subscription {
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
-  private async onBatch({ batch, heartbeat, isStale }: EachBatchPayload): Promise<void> {
+  private async onBatch({ batch, heartbeat }: EachBatchPayload): Promise<void> {
     if (this.stopping || batch.messages.length === 0) return;
-    const batching = this.batching;
-    if (batching === undefined || 'raw' in this.handler) return;
+    const batchHandler = this.batchHandler;
+    if (batchHandler === undefined || 'raw' in this.handler) return;
     this.inFlight += 1;
     try {
       const { topic, partition } = batch;
-      const key = `${topic}|${partition}`;
+      const valid: { payload: EachMessagePayload; consumed: ConsumedMessage }[] = [];
       if (batch.messages.some((message) => hasPayloadRef(message.value))) {
         // Claim checks need an async read (with retries) per message: rare enough to give up batching for the batch.
-        await this.handedOver.get(key);
-        await this.committing.get(key);
-        if (batching.pipelined && isStale()) return;
         for (const message of batch.messages) {
           if (this.stopping) return;
           await this.process({ topic, partition, message, heartbeat, pause: () => () => undefined });
         }
         return;
       }
-      const valid = await this.decodeBatch(batch, heartbeat);
-      const last = batch.messages[batch.messages.length - 1]?.offset ?? batch.lastOffset();
-      if (!batching.pipelined) {
-        if (await this.handleBatch(batching.handler, topic, partition, valid)) await this.commit(topic, partition, last);
-        return;
+      for (const message of batch.messages) {
+        this.deps.stats.consumed += 1;
+        const headers = decodeHeaders(message.headers);
+        let parsed: ParsedEnvelope;
+        try {
+          parsed = await resolveClaimed(decodeEnvelope(this.logicalTopic(topic), message.value), undefined);
+        } catch (error) {
+          if (!(error instanceof ContractValidationError)) throw error;
+          const source = { topic, partition, offset: message.offset, headers };
+          await this.deadLetter(
+            source,
+            message.key,
+            message.value,
+            error,
+            0,
+            peekCorrelationId(message.value),
+          );
+          continue;
+        }
+        valid.push({
+          payload: { topic, partition, message, heartbeat, pause: () => () => undefined },
+          consumed: {
+            envelope: parsed.envelope,
+            contract: parsed.contract,
+            topic: this.logicalTopic(topic),
+            partition,
+            offset: message.offset,
+            key: message.key === null ? null : message.key.toString('utf8'),
+            headers,
+          },
+        });
       }
-      // Decoded while the partition's batch before is still being handled; handed over once that one was handled.
-      const previous = this.handedOver.get(key);
-      if (previous !== undefined) await previous;
-      // A failed batch before this one asked kafkajs to fetch from its first offset again: this one comes again too.
-      if (this.stopping || isStale()) return;
-      this.handOver(key, batching.handler, topic, partition, valid, batch.messages[0]?.offset ?? last, last);
+      if (valid.length > 0) {
+        try {
+          await batchHandler(valid.map((entry) => entry.consumed));
+          this.deps.stats.handled += valid.length;
+        } catch (error) {
+          this.deps.config.logger.warn('batch handler failed; handling the batch message by message', {
+            topic,
+            partition,
+            messages: valid.length,
+            error: toError(error).message,
+          });
+          // Per message: retries, DLQ and a commit for each, exactly as without batching.
+          for (const entry of valid) {
+            if (this.stopping) return;
+            this.deps.stats.consumed -= 1;
+            await this.process(entry.payload);
+          }
+        }
+      }
+      const last = batch.messages[batch.messages.length - 1];
+      if (last !== undefined) await this.commit(topic, partition, last.offset);
     } finally {
-      this.settle();
+      this.inFlight -= 1;
+      if (this.inFlight === 0) for (const resolve of this.drainWaiters.splice(0)) resolve();
     }
-  }
-
-  /** Validates a fetched batch; invalid envelopes go to the DLQ at once (retrying cannot make them valid). */
-  private async decodeBatch(
-    batch: EachBatchPayload['batch'],
-    heartbeat: () => Promise<void>,
-  ): Promise<ValidEntry[]> {
-    const { topic, partition } = batch;
-    const valid: ValidEntry[] = [];
-    for (const message of batch.messages) {
-      this.deps.stats.consumed += 1;
-      const headers = decodeHeaders(message.headers);
-      let parsed: ParsedEnvelope;
-      try {
-        parsed = await resolveClaimed(decodeEnvelope(this.logicalTopic(topic), message.value), undefined);
-      } catch (error) {
-        if (!(error instanceof ContractValidationError)) throw error;
-        const source = { topic, partition, offset: message.offset, headers };
-        await this.deadLetter(source, message.key, message.value, error, 0, peekCorrelationId(message.value));
-        continue;
-      }
-      valid.push({
-        payload: { topic, partition, message, heartbeat, pause: () => () => undefined },
-        consumed: {
-          envelope: parsed.envelope,
-          contract: parsed.contract,
-          topic: this.logicalTopic(topic),
-          partition,
-          offset: message.offset,
-          key: message.key === null ? null : message.key.toString('utf8'),
-          headers,
-        },
-      });
-    }
-    return valid;
-  }
-
-  /** The batch handler, else message by message; false when shutdown stopped it midway (nothing to commit then). */
-  private async handleBatch(
-    batchHandler: BatchMessageHandler,
-    topic: string,
-    partition: number,
-    valid: readonly ValidEntry[],
-  ): Promise<boolean> {
-    if (valid.length === 0) return true;
-    try {
-      await batchHandler(valid.map((entry) => entry.consumed));
-      this.deps.stats.handled += valid.length;
-    } catch (error) {
-      this.deps.config.logger.warn('batch handler failed; handling the batch message by message', {
-        topic,
-        partition,
-        messages: valid.length,
-        error: toError(error).message,
-      });
-      // Per message: retries, DLQ and a commit for each, exactly as without batching.
-      for (const entry of valid) {
-        if (this.stopping) return false;
-        this.deps.stats.consumed -= 1;
-        await this.process(entry.payload);
-      }
-    }
-    return true;
-  }
-
-  /**
-   * Handles a batch after kafkajs was told it is done, so kafkajs moved its fetch position past it: when handling
-   * throws (what makes kafkajs redeliver without pipelining, e.g. the DLQ unreachable), seeking back to the batch's
-   * first offset does the same. The partition's next batch is handed over once this one is handled; commits follow
-   * in offset order, each after its own batch was handled. Shutdown waits for both (inFlight) before leaving.
-   */
-  private handOver(
-    key: string,
-    batchHandler: BatchMessageHandler,
-    topic: string,
-    partition: number,
-    valid: readonly ValidEntry[],
-    firstOffset: string,
-    lastOffset: string,
-  ): void {
-    this.inFlight += 1;
-    const handled = this.handleBatch(batchHandler, topic, partition, valid).catch((error: unknown) => {
-      this.deps.config.logger.error('batch handling failed; fetching the batch again', {
-        topic,
-        partition,
-        offset: firstOffset,
-        error: toError(error).message,
-      });
-      try {
-        this.deps.consumer.seek({ topic, partition, offset: firstOffset });
-      } catch {
-        // Not running any more: the partition's next owner starts from the last commit.
-      }
-      return false;
-    });
-    const previousCommit = this.committing.get(key);
-    const committed: Promise<void> = handled
-      .then(async (complete) => {
-        await previousCommit;
-        if (complete) await this.commit(topic, partition, lastOffset);
-      })
-      .finally(() => {
-        if (this.committing.get(key) === committed) this.committing.delete(key);
-        this.settle();
-      });
-    this.committing.set(key, committed);
-    const handedOver: Promise<void> = handled.then(() => {
-      if (this.handedOver.get(key) === handedOver) this.handedOver.delete(key);
-    });
-    this.handedOver.set(key, handedOver);
-  }
-
-  private settle(): void {
-    this.inFlight -= 1;
-    if (this.inFlight === 0) for (const resolve of this.drainWaiters.splice(0)) resolve();
   }
 
   private async onMessage(payload: EachMessagePayload): Promise<void> {
@@ -270,7 +179,8 @@ export class KafkaSubscription implements Subscription {
     try {
       await this.process(payload);
     } finally {
-      this.settle();
+      this.inFlight -= 1;
+      if (this.inFlight === 0) for (const resolve of this.drainWaiters.splice(0)) resolve();
     }
   }
 
