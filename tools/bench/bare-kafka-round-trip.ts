@@ -81,7 +81,8 @@ export function resolveBrokers(): string[] {
   return endpoints.kafka.brokers;
 }
 
-function waitForJoin(consumer: Consumer): Promise<void> {
+/** Resolves at the consumer's first group join (a consumer that has not joined yet misses what is sent now). */
+export function waitForJoin(consumer: Consumer): Promise<void> {
   return new Promise((resolve) => {
     const remove = consumer.on(consumer.events.GROUP_JOIN, () => {
       remove();

@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 // eslint-disable-next-line no-restricted-imports
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
-import { summarise, type LatencySummary } from './bare-kafka-round-trip';
+import { summarise, waitForJoin, type LatencySummary } from './bare-kafka-round-trip';
 
 export interface DurableStepFloorOptions {
   brokers: string[];
@@ -33,15 +33,6 @@ export interface DurableStepFloorResult {
 interface Work {
   workflow: string;
   step: number;
-}
-
-function joinedOnce(consumer: Consumer): Promise<void> {
-  return new Promise((resolve) => {
-    const remove = consumer.on(consumer.events.GROUP_JOIN, () => {
-      remove();
-      resolve();
-    });
-  });
 }
 
 export async function measureDurableStepFloor(options: DurableStepFloorOptions): Promise<DurableStepFloorResult> {
@@ -78,7 +69,7 @@ export async function measureDurableStepFloor(options: DurableStepFloorOptions):
 
     // The router: a request or a result is one durable transition, then the next task (or the completion) goes out.
     await routerConsumer.subscribe({ topics: [requests, results], fromBeginning: true });
-    const joins = consumers.map(joinedOnce);
+    const joins = consumers.map(waitForJoin);
     await routerConsumer.run({
       eachMessage: async ({ topic: from, message }) => {
         const work = JSON.parse(String(message.value)) as Work;

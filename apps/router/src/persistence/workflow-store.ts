@@ -55,8 +55,7 @@ export class WorkflowStore {
     return row ? workflowOf(row) : undefined;
   }
 
-  /** Locks many workflows in id order (so concurrent batches never deadlock on each other). */
-  /** Locks many workflows, always in id order (transactions locking several cannot deadlock); sent with another statement. */
+  /** Locks many workflows in id order (so concurrent batches never deadlock on each other), as a statement to send with another. */
   lockWorkflowsStatement(workflowIds: readonly string[]): SqlStatement {
     return { sql: `SELECT * FROM ${this.table('workflows')} WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, values: [[...new Set(workflowIds)]] };
   }
