@@ -40,7 +40,15 @@ export class ReplyInbox {
   }
 
   ensureStarted(): Promise<void> {
-    this.started ??= this.start();
+    this.started ??= this.start().catch(async (error: unknown) => {
+      // A busy broker may not host the new topic's partition in time: the next request tries again, rather than every
+      // later request failing with this attempt's error.
+      this.started = undefined;
+      const consumer = this.consumer;
+      this.consumer = undefined;
+      await consumer?.disconnect().catch(() => undefined);
+      throw error;
+    });
     return this.started;
   }
 
