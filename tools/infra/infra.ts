@@ -22,7 +22,7 @@ import {
   type NativeLayout,
   type RunRecord,
 } from './native-context';
-import { findNeo4jPid, NEO4J_USER, neo4jPassword, neo4jPaths, prepareNeo4j, startNeo4j } from './neo4j';
+import { findNeo4jPid, NEO4J_USER, neo4jPagecacheMb, neo4jPassword, neo4jPaths, prepareNeo4j, startNeo4j } from './neo4j';
 import { choosePort, parsePort } from './ports';
 import {
   ensureBatonDatabase,
@@ -199,6 +199,7 @@ async function planPorts(layout: NativeLayout): Promise<Plan[]> {
 
 async function nativeUp(layout: NativeLayout, log: Logger, fsync: boolean): Promise<UpResult> {
   const password = neo4jPassword();
+  const pagecacheMb = neo4jPagecacheMb();
   const plans = await planPorts(layout);
   const toStart = plans.filter((p) => !p.running);
   const needsJvm = toStart.some((p) => p.component !== 'postgres');
@@ -223,7 +224,7 @@ async function nativeUp(layout: NativeLayout, log: Logger, fsync: boolean): Prom
       pid = startKafka(layout, jdk, plan.port, plan.controllerPort as number);
     } else if (c === 'neo4j' && jdk !== undefined) {
       if (prepareNeo4j(layout, jdk).downloaded) log('neo4j: fetched Neo4j jars from Maven Central');
-      pid = startNeo4j(layout, jdk, plan.port, password);
+      pid = startNeo4j(layout, jdk, plan.port, password, pagecacheMb);
     } else if (c === 'postgres' && pgRuntime !== undefined) {
       pid = startPostgres(layout, pgRuntime, plan.port, fsync);
     } else {

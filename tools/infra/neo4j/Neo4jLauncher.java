@@ -33,14 +33,16 @@ public final class Neo4jLauncher {
             System.exit(2);
         }
 
+        // Chosen by tools/infra/neo4j.ts, which also sets the heap.
+        long pagecacheMb = Long.parseLong(System.getenv().getOrDefault("NEO4J_LAUNCHER_PAGECACHE_MB", "256"));
+
         DatabaseManagementService service = new DatabaseManagementServiceBuilder(home)
                 .setConfig(BoltConnector.enabled, true)
                 .setConfig(BoltConnector.listen_address, new SocketAddress("127.0.0.1", port))
                 .setConfig(BoltConnector.advertised_address, new SocketAddress("127.0.0.1", port))
                 .setConfig(HttpConnector.enabled, false)
                 .setConfig(GraphDatabaseSettings.auth_enabled, true)
-                // Small, fixed memory so Kafka, Postgres, the services and jest fit beside it.
-                .setConfig(GraphDatabaseSettings.pagecache_memory, ByteUnit.mebiBytes(256))
+                .setConfig(GraphDatabaseSettings.pagecache_memory, ByteUnit.mebiBytes(pagecacheMb))
                 // Neo4j keeps two days of transaction logs by default: a few bench:context runs wrote 65 GB of them and
                 // filled the disk. This store is for development and tests, so keep little (pruned at checkpoints).
                 .setConfig(GraphDatabaseSettings.keep_logical_logs, "256M size")

@@ -51,6 +51,12 @@ describe('infra:up preflight', () => {
     expect(output).toContain(`kafka: port ${heldPort} (BATON_KAFKA_PORT) is already in use`);
   });
 
+  it('fails fast naming the variable when the Neo4j page cache size is not a size', () => {
+    const { status, output } = infraUp({ BATON_NEO4J_PAGECACHE_MB: '2G' });
+    expect(status).toBe(1);
+    expect(output).toContain('BATON_NEO4J_PAGECACHE_MB must be a whole number of MB, at least 32; got 2G');
+  });
+
   it('fails fast naming the JDK when there is none', () => {
     const { status, output } = infraUp({ JAVA_HOME: '/nonexistent-jdk' });
     expect(status).toBe(1);

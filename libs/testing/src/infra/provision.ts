@@ -137,7 +137,11 @@ async function provisionContainers(): Promise<Provisioned> {
       .withStartupTimeout(120_000)
       .start(),
     new GenericContainer('neo4j:5.26-community')
-      .withEnvironment({ NEO4J_AUTH: `neo4j/${neo4jPassword}`, NEO4J_server_memory_heap_max__size: '768m' })
+      .withEnvironment({
+        NEO4J_AUTH: `neo4j/${neo4jPassword}`,
+        NEO4J_server_memory_heap_max__size: '1536m',
+        NEO4J_server_memory_pagecache_size: '2g',
+      })
       .withExposedPorts(7687)
       .withWaitStrategy(Wait.forLogMessage(/Bolt enabled on/))
       .withStartupTimeout(180_000)
