@@ -3,13 +3,14 @@
 // nothing:
 //   - generation time (server-side UNWIND batches);
 //   - facts/s ingested through the store's batch write (the path the consumers use), one transaction at a time and
-//     then with CONTEXT_WRITES_IN_FLIGHT (default 2) at once as the service writes full batches (this second phase
-//     runs on a JVM the first has warmed), and end to end from `baton.context.facts` (publish → consumer → batch →
-//     graph) with context-graph running in this process;
+//     then with CONTEXT_WRITES_IN_FLIGHT (default 2) at once as the service writes full batches, and end to end from
+//     `baton.context.facts` (publish → consumer → batch → graph) with context-graph running in this process; all
+//     after an untimed warm-up through the end-to-end path;
 //   - k=2 neighbourhood and recent-facts (entity + DEPENDS_ON, 24 h window) latency p50/p99, service level;
 //   - push latency: a fact on what an in-flight task's entity DEPENDS_ON, published → context.updated consumed.
 // BENCH_ENTITIES, BENCH_RELS_PER_ENTITY (5), BENCH_FACTS_PER_ENTITY (5), BENCH_INGEST (20000, store),
-// BENCH_INGEST_KAFKA (20000, end to end), BENCH_QUERIES (500), BENCH_PUSH (50 push latency samples);
+// BENCH_INGEST_KAFKA (20000, end to end), BENCH_WARMUP (10000 facts end to end, untimed, before the ingest phases),
+// BENCH_QUERIES (500), BENCH_PUSH (50 push latency samples);
 // BENCH_KEEP=1 leaves the generated graph (namespace printed) instead of deleting it.
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
@@ -174,6 +175,7 @@ async function main(): Promise<void> {
   const factsPer = intFromEnv('BENCH_FACTS_PER_ENTITY', 5);
   const ingestCount = intFromEnv('BENCH_INGEST', 20_000);
   const kafkaCount = intFromEnv('BENCH_INGEST_KAFKA', 20_000);
+  const warmup = intFromEnv('BENCH_WARMUP', 10_000);
   const queries = intFromEnv('BENCH_QUERIES', 500);
   const keep = process.env['BENCH_KEEP'] === '1';
 
@@ -212,6 +214,34 @@ async function main(): Promise<void> {
       `generated ${entities} entities, ~${rels} relationships, ${facts} facts in ${fmt(generationSeconds)} s`,
     );
 
+    // Warm-up, untimed, like bench:bus's first round trips: a fresh JVM plans and compiles the write on its first
+    // batches (the first run after Neo4j started measured half the rate of the runs after it), and the service's
+    // consumer joins its group. The same path as end to end, so both ends are warm.
+    await bus.connect();
+    const serviceBus = app.get(KafkaBus);
+    const publishAndWait = async (
+      records: { topic: string; key: string; value: Buffer }[],
+    ): Promise<void> => {
+      const handledBefore = serviceBus.stats().handled;
+      for (let i = 0; i < records.length; i += 1_000) await bus.publishRecords(records.slice(i, i + 1_000));
+      while (serviceBus.stats().handled - handledBefore < records.length)
+        await new Promise((resolve) => setTimeout(resolve, 5));
+    };
+    const factRecord = (input: FactInput): { topic: string; key: string; value: Buffer } => ({
+      topic: TOPICS.contextFacts,
+      key: input.body.about.id,
+      value: serializeEnvelope(
+        createEnvelope(contextFactRecorded, input.body, {
+          source: input.source,
+          correlationId: 'bench',
+          id: input.id,
+        }),
+      ),
+    });
+    await publishAndWait(
+      Array.from({ length: warmup }, (_, i) => factRecord(fact(ns, entities, i, 'bench-warmup'))),
+    );
+
     // Store throughput: the batch write the consumers use (one transaction per CONTEXT_BATCH_MAX facts, default).
     const store = app.get(FactStore);
     const direct = Array.from({ length: ingestCount }, (_, i) => fact(ns, entities, i, 'bench-store'));
@@ -235,31 +265,24 @@ async function main(): Promise<void> {
     await Promise.all(Array.from({ length: inFlight }, writer));
     const overlappedRate = ingestCount / ((performance.now() - overlappedStart) / 1_000);
 
-    // End to end: published on baton.context.facts, consumed, batched and written by the running service.
-    await bus.connect();
+    // End to end: published on baton.context.facts, consumed, batched and written by the running service. The end is
+    // when the service has handled every fact, which it counts once their graph write committed: read from its bus in
+    // memory, so finding the end neither waits for a poll nor loads Neo4j while it writes.
     const uids: string[] = [];
     const records = Array.from({ length: kafkaCount }, (_, i) => {
       const input = fact(ns, entities, i, 'bench-kafka');
       uids.push(`${ns}|${input.id}`);
-      const envelope = createEnvelope(contextFactRecorded, input.body, {
-        source: 'bench-kafka',
-        correlationId: 'bench',
-        id: input.id,
-      });
-      return { topic: TOPICS.contextFacts, key: input.body.about.id, value: serializeEnvelope(envelope) };
+      return factRecord(input);
     });
-    // The end is when the service has handled every fact, which it counts once their graph write committed: read from
-    // its bus in memory, so finding the end neither waits for a poll nor loads Neo4j while it writes.
-    const serviceBus = app.get(KafkaBus);
-    const handledBefore = serviceBus.stats().handled;
     const kafkaStart = performance.now();
-    for (let i = 0; i < records.length; i += 1_000) await bus.publishRecords(records.slice(i, i + 1_000));
-    while (serviceBus.stats().handled - handledBefore < kafkaCount) await new Promise((resolve) => setTimeout(resolve, 5));
+    await publishAndWait(records);
     const kafkaRate = kafkaCount / ((performance.now() - kafkaStart) / 1_000);
     // Then, untimed, that every one of them is in the graph.
     const missing = new Set(uids);
-    for (let i = 0; i < uids.length; i += 5_000) for (const uid of await landedFacts(driver, uids.slice(i, i + 5_000))) missing.delete(uid);
-    if (missing.size > 0) throw new Error(`end to end: ${missing.size} of ${kafkaCount} facts handled but not in the graph`);
+    for (let i = 0; i < uids.length; i += 5_000)
+      for (const uid of await landedFacts(driver, uids.slice(i, i + 5_000))) missing.delete(uid);
+    if (missing.size > 0)
+      throw new Error(`end to end: ${missing.size} of ${kafkaCount} facts handled but not in the graph`);
 
     // Push: a task in flight about s<i> (via the router's step.dispatched); a fact about what s<i> DEPENDS_ON is
     // published; time until the task's context.updated is consumed.
