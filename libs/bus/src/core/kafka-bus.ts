@@ -25,6 +25,7 @@ import { KafkaSubscription } from './kafka-subscription';
 import { kafkajsLogCreator } from './kafkajs-logging';
 import { HEADERS } from './message-headers';
 import { ReplyInbox } from './reply-inbox';
+import { awaitTopicLeaders } from './topic-leaders';
 import { messageBytes, SendCoalescer } from './send-coalescer';
 import { planTopics } from './topic-plan';
 
@@ -113,29 +114,8 @@ export class KafkaBus {
     if (missing.length === 0) return;
     // Resolves false when a concurrent caller created them first, which is just as good.
     await this.admin.createTopics({ topics: missing, waitForLeaders: false });
-    await this.waitForLeaders(missing.map((topic) => topic.topic));
+    await awaitTopicLeaders(this.admin, missing.map((topic) => topic.topic));
     this.config.logger.info('topics created', { topics: missing.map((topic) => topic.topic) });
-  }
-
-  /**
-   * kafkajs' own `waitForLeaders` gives up on the first "does not host this
-   * topic-partition" a busy broker answers right after creation; this keeps
-   * asking until every partition has a leader or the deadline passes.
-   */
-  private async waitForLeaders(topics: readonly string[], timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    let lastError: unknown;
-    while (Date.now() < deadline) {
-      try {
-        const { topics: metadata } = await this.admin.fetchTopicMetadata({ topics: [...topics] });
-        const led = metadata.every((topic) => topic.partitions.length > 0 && topic.partitions.every((p) => p.leader >= 0));
-        if (led && metadata.length === topics.length) return;
-      } catch (error) {
-        lastError = error;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error(`topics ${topics.join(', ')} have no leaders after ${timeoutMs} ms: ${String(lastError ?? 'no leader')}`);
   }
 
   /** Validates and sends; an envelope over the claim threshold has its payload stored in the claim store first. */

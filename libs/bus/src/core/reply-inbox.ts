@@ -5,6 +5,7 @@ import type { ConsumedMessage } from './bus-types';
 import { parseReply } from './envelope-validation';
 import { RequestTimeoutError, toError } from './errors';
 import { HEADERS, decodeHeaders } from './message-headers';
+import { awaitTopicLeaders } from './topic-leaders';
 
 interface Pending {
   resolve: (reply: ConsumedMessage) => void;
@@ -57,8 +58,9 @@ export class ReplyInbox {
       topics: [
         { topic: this.physicalTopic, numPartitions: 1, replicationFactor: this.config.replicationFactor },
       ],
-      waitForLeaders: true,
+      waitForLeaders: false,
     });
+    await awaitTopicLeaders(this.admin, [this.physicalTopic]);
     const consumer = this.createConsumer(`${this.logicalTopic}.inbox`);
     this.consumer = consumer;
     await consumer.connect();
