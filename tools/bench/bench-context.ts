@@ -222,10 +222,23 @@ async function main(): Promise<void> {
     const publishAndWait = async (
       records: { topic: string; key: string; value: Buffer }[],
     ): Promise<void> => {
-      const handledBefore = serviceBus.stats().handled;
+      const before = serviceBus.stats();
       for (let i = 0; i < records.length; i += 1_000) await bus.publishRecords(records.slice(i, i + 1_000));
-      while (serviceBus.stats().handled - handledBefore < records.length)
+      // A fact dead-lettered or lost would otherwise keep the bench waiting forever.
+      let handled = 0;
+      let progressAt = performance.now();
+      while (handled < records.length) {
         await new Promise((resolve) => setTimeout(resolve, 5));
+        const now = serviceBus.stats();
+        if (now.deadLettered > before.deadLettered) {
+          throw new Error(`${now.deadLettered - before.deadLettered} facts were dead-lettered (see the service's log)`);
+        }
+        const seen = now.handled - before.handled;
+        if (seen > handled) [handled, progressAt] = [seen, performance.now()];
+        else if (performance.now() - progressAt > 60_000) {
+          throw new Error(`${handled} of ${records.length} facts handled, and none more for 60 s`);
+        }
+      }
     };
     const factRecord = (input: FactInput): { topic: string; key: string; value: Buffer } => ({
       topic: TOPICS.contextFacts,

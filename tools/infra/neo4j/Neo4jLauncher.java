@@ -33,8 +33,13 @@ public final class Neo4jLauncher {
             System.exit(2);
         }
 
-        // Chosen by tools/infra/neo4j.ts, which also sets the heap.
-        long pagecacheMb = Long.parseLong(System.getenv().getOrDefault("NEO4J_LAUNCHER_PAGECACHE_MB", "256"));
+        // Chosen (and validated) by tools/infra/neo4j.ts, which also sets the heap: no second default here.
+        String pagecache = System.getenv("NEO4J_LAUNCHER_PAGECACHE_MB");
+        if (pagecache == null || !pagecache.matches("[0-9]+")) {
+            System.err.println("NEO4J_LAUNCHER_PAGECACHE_MB must be set to a whole number of MB");
+            System.exit(2);
+        }
+        long pagecacheMb = Long.parseLong(pagecache);
 
         DatabaseManagementService service = new DatabaseManagementServiceBuilder(home)
                 .setConfig(BoltConnector.enabled, true)
