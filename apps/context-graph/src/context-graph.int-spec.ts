@@ -79,6 +79,43 @@ describe('graph model', () => {
       await driver.close();
     }
   });
+
+  it("lets several processes migrate a fresh server at once (the schema is the server's, not a namespace's)", async () => {
+    const driver = neo4j.driver(
+      h.infra.neo4j.uri,
+      neo4j.auth.basic(h.infra.neo4j.user, h.infra.neo4j.password),
+    );
+    // A migration of its own, so the schema it creates is new to the server even when the real ones exist.
+    const tag = randomUUID().replace(/-/g, '').slice(0, 12);
+    const version = 1_000_000 + Math.floor(Math.random() * 1_000_000);
+    const migration = {
+      version,
+      name: `concurrency ${tag}`,
+      statements: [
+        `CREATE INDEX race_${tag} IF NOT EXISTS FOR (n:Race${tag}) ON (n.key)`,
+        `CREATE FULLTEXT INDEX race_text_${tag} IF NOT EXISTS FOR (n:Race${tag}) ON EACH [n.text]`,
+      ],
+    };
+    try {
+      const runs = await Promise.allSettled(
+        Array.from({ length: 6 }, () => migrateGraph(driver, [migration])),
+      );
+      expect(runs.filter((run) => run.status === 'rejected')).toEqual([]);
+      const indexes = await driver.executeQuery(
+        'SHOW INDEXES YIELD name WHERE name ENDS WITH $tag RETURN name',
+        { tag },
+      );
+      expect(indexes.records.map((record) => record.get('name') as string).sort()).toEqual([
+        `race_${tag}`,
+        `race_text_${tag}`,
+      ]);
+    } finally {
+      await driver.executeQuery(`DROP INDEX race_${tag} IF EXISTS`);
+      await driver.executeQuery(`DROP INDEX race_text_${tag} IF EXISTS`);
+      await driver.executeQuery('MATCH (m:GraphMigration {version: $version}) DELETE m', { version });
+      await driver.close();
+    }
+  });
 });
 
 describe('ingestion from baton.context.facts', () => {

@@ -60,6 +60,20 @@ async function withSession<T>(
   }
 }
 
+/**
+ * `IF NOT EXISTS` is checked before the schema transaction commits, so two processes starting at once on a fresh
+ * server can both pass it, and the later commit fails as "an equivalent index already exists": what it asked for is
+ * there, so that is success.
+ */
+async function applySchemaStatement(driver: Driver, statement: string): Promise<void> {
+  try {
+    await driver.executeQuery(statement);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'Neo.ClientError.Schema.EquivalentSchemaRuleAlreadyExists') return;
+    throw error;
+  }
+}
+
 /** Applies the migrations not yet recorded; schema statements cannot share a transaction with writes, so each runs alone. */
 export async function migrateGraph(
   driver: Driver,
@@ -71,7 +85,7 @@ export async function migrateGraph(
   const recorded = new Set(done.records.map((record) => Number(record.get('version'))));
   for (const migration of migrations) {
     if (recorded.has(migration.version)) continue;
-    for (const statement of migration.statements) await driver.executeQuery(statement);
+    for (const statement of migration.statements) await applySchemaStatement(driver, statement);
     await driver.executeQuery(
       'MERGE (m:GraphMigration {version: $version}) ON CREATE SET m.name = $name, m.appliedAt = datetime()',
       { version: migration.version, name: migration.name },
