@@ -1,6 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import type { ManagedTransaction } from 'neo4j-driver';
-import { GraphDatabase } from '../graph/neo4j';
+import { GraphDatabase, type Rehearsal } from '../graph/neo4j';
 import { GraphModel } from '../graph/graph-model';
 import { PushOutbox } from '../push/push-outbox';
 import { type FactInput, type FactRow, toFactRow, toFactView } from './fact-record';
@@ -53,9 +53,11 @@ const SEPARATOR = '\u001f';
 /** The Cypher reading column `name` back as a list, whichever way it travelled. */
 function column(name: string): string {
   if (name === 'scopes') {
-    return `coalesce($scopes, [s IN split($scopesJoined, $sep) | CASE s WHEN '' THEN [] ELSE split(s, ',') END]) AS scopes`;
+    return `coalesce($batch.scopes, [s IN split($batch.scopesJoined, $batch.sep) | CASE s WHEN '' THEN [] ELSE split(s, ',') END]) AS scopes`;
   }
-  return NUMBER_COLUMNS.has(name) ? `$${name} AS ${name}` : `coalesce($${name}, split($${name}Joined, $sep)) AS ${name}`;
+  return NUMBER_COLUMNS.has(name)
+    ? `$batch.${name} AS ${name}`
+    : `coalesce($batch.${name}, split($batch.${name}Joined, $batch.sep)) AS ${name}`;
 }
 
 const WRITE_FACTS = `
@@ -70,7 +72,7 @@ UNWIND range(0, size(id) - 1) AS i
 WITH *, $ns + '|' + id[i] AS uid
 OPTIONAL MATCH (seen:Fact {uid: uid})
 WITH * WHERE seen IS NULL
-WITH *, entities[toInteger($about[i])] AS e
+WITH *, entities[toInteger($batch.about[i])] AS e
 CREATE (:Fact {uid: uid, ns: $ns, id: id[i], aboutUid: e.uid, aboutKind: e.kind, aboutId: e.id,
                attribute: attribute[i], valueJson: valueJson[i], text: text[i], relType: relType[i],
                relToKind: relToKind[i], relToId: relToId[i], confidence: confidence[i], scopes: scopes[i],
@@ -88,7 +90,7 @@ CALL (i, e, id, relType, relToKind, relToId, scopes, occurredAt) {
 RETURN i`;
 
 const MARK_SUPERSEDED = `
-UNWIND $pairs AS p
+UNWIND $batch.pairs AS p
 MATCH (old:Fact {uid: p.old})
 WHERE old.supersededBy IS NULL
 SET old.supersededBy = p.newId`;
@@ -105,7 +107,8 @@ function putColumn(params: Record<string, unknown>, name: string, values: Column
 function joinedColumn(name: string, values: Column): string | undefined {
   if (name === 'scopes') {
     const lists = values.every(
-      (value) => Array.isArray(value) && value.every((scope) => !scope.includes(',') && !scope.includes(SEPARATOR)),
+      (value) =>
+        Array.isArray(value) && value.every((scope) => !scope.includes(',') && !scope.includes(SEPARATOR)),
     );
     return lists ? values.map((value) => (value as string[]).join(',')).join(SEPARATOR) : undefined;
   }
@@ -140,7 +143,12 @@ function factColumns(rows: readonly FactRow[]): Record<string, unknown> {
   };
   putColumn(params, 'entityKind', entityKind);
   putColumn(params, 'entityId', entityId);
-  for (const name of FACT_COLUMNS) putColumn(params, name, rows.map((row) => row.props[name] ?? null));
+  for (const name of FACT_COLUMNS)
+    putColumn(
+      params,
+      name,
+      rows.map((row) => row.props[name] ?? null),
+    );
   return params;
 }
 
@@ -151,12 +159,36 @@ export interface WrittenBatch {
 }
 
 @Injectable()
-export class FactStore {
+export class FactStore implements OnApplicationBootstrap {
   constructor(
     private readonly db: GraphDatabase,
     private readonly model: GraphModel,
     private readonly pushes: PushOutbox,
   ) {}
+
+  /** Plans the write path's statements before the first batch needs them (see GraphDatabase). */
+  onApplicationBootstrap(): void {
+    const now = Date.now();
+    const sample = toFactRow(
+      this.model,
+      {
+        id: '00000000-0000-4000-8000-000000000000',
+        body: { about: { kind: 'Service', id: 'statement-rehearsal' }, confidence: 1, scopes: [] },
+        occurredAt: new Date(now).toISOString(),
+        source: 'context-graph',
+      },
+      now,
+    );
+    const rehearsals: Rehearsal[] = [
+      {
+        name: 'write facts',
+        cypher: WRITE_FACTS,
+        params: { batch: factColumns([sample]), ns: this.model.namespace, now },
+      },
+      { name: 'mark superseded', cypher: MARK_SUPERSEDED, params: { batch: { pairs: [] } } },
+    ];
+    this.db.rehearse([...rehearsals, ...this.pushes.rehearsals()]);
+  }
 
   /**
    * Writes a batch in one transaction, together with the pushes its new facts cause (the push outbox), so a crash
@@ -172,7 +204,7 @@ export class FactStore {
       if (!unique.has(row.uid)) unique.set(row.uid, row);
     }
     const rows = [...unique.values()];
-    const params = { ...factColumns(rows), ns: this.model.namespace, now };
+    const params = { batch: factColumns(rows), ns: this.model.namespace, now };
     return await this.db.write((tx) => this.write(tx, rows, params));
   }
 
@@ -192,7 +224,7 @@ export class FactStore {
     const pairs = created
       .filter((row) => row.supersedesUid !== null)
       .map((row) => ({ old: row.supersedesUid, newId: row.props['id'] }));
-    if (pairs.length > 0) await tx.run(MARK_SUPERSEDED, { pairs });
+    if (pairs.length > 0) await tx.run(MARK_SUPERSEDED, { batch: { pairs } });
     const ids = created.map((row) => row.props['id'] as string);
     // Views only for the push look: most batches find no task in flight, and the callers need only which were new.
     if (created.length === 0 || !(await anyTask)) return { created: ids, pushes: 0 };

@@ -11,6 +11,7 @@ import {
 import { injectTraceHeaders } from '@baton/telemetry';
 import { deterministicUuid } from '../graph/deterministic-uuid';
 import { GraphModel } from '../graph/graph-model';
+import type { Rehearsal } from '../graph/neo4j';
 
 /**
  * From the tasks in flight rather than from the facts: there are few tasks and many facts per batch, so the cost of
@@ -21,7 +22,7 @@ const TASKS_TOUCHED = `
 MATCH (t:Task)-[:CONCERNS]->(x:Entity)
 WHERE t.ns = $ns AND t.workflowId IS NOT NULL
 MATCH p = (x)-[:REL*0..3]->(e:Entity)
-WHERE e.uid IN $aboutUids
+WHERE e.uid IN $batch.aboutUids
   AND all(r IN relationships(p) WHERE r.type = 'DEPENDS_ON' AND all(s IN r.scopes WHERE s IN t.scopes))
 RETURN e.uid AS aboutUid, t.taskId AS taskId, t.workflowId AS workflowId, t.stepId AS stepId, t.scopes AS scopes,
        length(p) AS hops, {kind: x.kind, id: x.id} AS entity, [n IN tail(nodes(p)) | {kind: n.kind, id: n.id}] AS via`;
@@ -34,17 +35,17 @@ const ANY_TASK = 'MATCH (t:Task) WHERE t.ns = $ns AND t.workflowId IS NOT NULL R
  * one namespace (several instances) serialise here and never hand out a number twice.
  */
 const RECORD_PUSHES = `
-MERGE (c:PushSequence {uid: $sequenceUid})
+MERGE (c:PushSequence {uid: $batch.sequenceUid})
   ON CREATE SET c.ns = $ns, c.next = 0
 SET c._lock = true
 WITH c, c.next AS base
-SET c.next = base + size($pushes)
+SET c.next = base + size($batch.pushes)
 REMOVE c._lock
 WITH base
-UNWIND range(0, size($pushes) - 1) AS i
-WITH base + i AS seq, $pushes[i] AS p
+UNWIND range(0, size($batch.pushes) - 1) AS i
+WITH base + i AS seq, $batch.pushes[i] AS p
 CREATE (:PendingPush {uid: p.uid, ns: $ns, seq: seq, envelopeId: p.id, topic: p.topic, key: p.key, value: p.value,
-                      headers: p.headers, recordedAt: $now})`;
+                      headers: p.headers, recordedAt: $batch.now})`;
 
 interface TaskHit {
   aboutUid: string;
@@ -84,6 +85,21 @@ export class PushOutbox {
     return tx.run(ANY_TASK, { ns: this.model.namespace }).then((result) => result.records.length > 0);
   }
 
+  /** The push path's statements, for GraphDatabase.rehearse: each finds or records nothing. */
+  rehearsals(): Rehearsal[] {
+    const ns = this.model.namespace;
+    return [
+      { name: 'any task in flight', cypher: ANY_TASK, params: { ns } },
+      { name: 'tasks touched', cypher: TASKS_TOUCHED, params: { ns, batch: { aboutUids: [] } } },
+      { name: 'record pushes', cypher: RECORD_PUSHES, params: this.recordParams([]) },
+    ];
+  }
+
+  private recordParams(pushes: readonly PendingPushRecord[]): Record<string, unknown> {
+    const ns = this.model.namespace;
+    return { ns, batch: { sequenceUid: `${ns}|push-sequence`, pushes, now: Date.now() } };
+  }
+
   /** Returns how many pushes were recorded (the relay needs waking only when some were). */
   async record(tx: ManagedTransaction, facts: readonly FactView[]): Promise<number> {
     if (facts.length === 0) return 0;
@@ -95,7 +111,7 @@ export class PushOutbox {
       if (list) list.push(fact);
       else byEntity.set(uid, [fact]);
     }
-    const result = await tx.run(TASKS_TOUCHED, { ns, aboutUids: [...byEntity.keys()] });
+    const result = await tx.run(TASKS_TOUCHED, { ns, batch: { aboutUids: [...byEntity.keys()] } });
     if (result.records.length === 0) return 0;
 
     // Per (fact, task) the shortest path wins: the update names the task's own entity nearest to the fact.
@@ -146,7 +162,7 @@ export class PushOutbox {
         }),
       };
     });
-    await tx.run(RECORD_PUSHES, { ns, sequenceUid: `${ns}|push-sequence`, pushes, now: Date.now() });
+    await tx.run(RECORD_PUSHES, this.recordParams(pushes));
     return pushes.length;
   }
 }

@@ -22,7 +22,7 @@ RETURN p.uid AS uid, p.topic AS topic, p.key AS key, p.value AS value, p.headers
 ORDER BY p.seq
 LIMIT $limit`;
 
-const DELETE_PUBLISHED = 'UNWIND $uids AS uid MATCH (p:PendingPush {uid: uid}) DELETE p';
+const DELETE_PUBLISHED = 'UNWIND $batch.uids AS uid MATCH (p:PendingPush {uid: uid}) DELETE p';
 
 interface PendingRow {
   uid: string;
@@ -112,7 +112,7 @@ export class PushRelay implements OnApplicationBootstrap, BeforeApplicationShutd
         headers: JSON.parse(row.headers) as Record<string, string>,
       })),
     );
-    await this.db.write((tx) => tx.run(DELETE_PUBLISHED, { uids: rows.map((row) => row.uid) }));
+    await this.db.write((tx) => tx.run(DELETE_PUBLISHED, { batch: { uids: rows.map((row) => row.uid) } }));
     this.logger.debug?.({ msg: 'context updates pushed', count: rows.length });
     return rows.length;
   }

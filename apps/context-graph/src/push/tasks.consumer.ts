@@ -7,6 +7,7 @@ import {
   TOPICS,
   WORKFLOW_COMPLETED,
   WORKFLOW_FAILED,
+  type EntityRef,
   type Envelope,
   type PayloadOf,
   type stepDispatched,
@@ -17,14 +18,15 @@ import { taskContextOf } from './in-flight-tasks';
 
 export const TASKS_GROUP = 'context-graph.tasks';
 
+/** The task travels as one map, so one plan serves every task whatever its lists hold (see GraphDatabase). */
 const TRACK_TASK = `
-MERGE (t:Task {uid: $uid})
-  ON CREATE SET t.ns = $ns, t.taskId = $taskId, t.workflowId = $workflowId, t.stepId = $stepId, t.scopes = $scopes,
-                t.since = $now
+MERGE (t:Task {uid: $task.uid})
+  ON CREATE SET t.ns = $ns, t.taskId = $task.taskId, t.workflowId = $task.workflowId, t.stepId = $task.stepId,
+                t.scopes = $task.scopes, t.since = $task.now
 WITH t
-UNWIND $entities AS entity
+UNWIND $task.entities AS entity
 MERGE (e:Entity {uid: entity.uid})
-  ON CREATE SET e.ns = $ns, e.kind = entity.kind, e.id = entity.id, e.createdAt = $now
+  ON CREATE SET e.ns = $ns, e.kind = entity.kind, e.id = entity.id, e.createdAt = $task.now
 MERGE (t)-[:CONCERNS]->(e)`;
 
 const FORGET_TASK = 'MATCH (t:Task {uid: $uid}) DETACH DELETE t';
@@ -44,6 +46,13 @@ export class TasksConsumer implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    this.db.rehearse([
+      {
+        name: 'track task',
+        cypher: TRACK_TASK,
+        params: this.trackParams({ taskId: 'statement-rehearsal', workflowId: '', stepId: '' }, [], []),
+      },
+    ]);
     await this.bus.subscribe({
       groupId: TASKS_GROUP,
       topics: [TOPICS.workflowEvents],
@@ -78,19 +87,28 @@ export class TasksConsumer implements OnApplicationBootstrap {
   private async track(envelope: Envelope<PayloadOf<typeof stepDispatched>>): Promise<void> {
     const context = taskContextOf(envelope.payload.input);
     if (!context) return;
-    const { taskId, workflowId, stepId } = envelope.payload;
     await this.db.write((tx) =>
-      tx.run(TRACK_TASK, {
-        uid: this.taskUid(taskId),
-        ns: this.model.namespace,
-        taskId,
-        workflowId,
-        stepId,
-        scopes: context.scopes,
-        now: Date.now(),
-        entities: context.entities.map((entity) => ({ ...entity, uid: this.model.entityUid(entity) })),
-      }),
+      tx.run(TRACK_TASK, this.trackParams(envelope.payload, context.scopes, context.entities)),
     );
+  }
+
+  private trackParams(
+    step: { taskId: string; workflowId: string; stepId: string },
+    scopes: readonly string[],
+    entities: readonly EntityRef[],
+  ): Record<string, unknown> {
+    return {
+      ns: this.model.namespace,
+      task: {
+        uid: this.taskUid(step.taskId),
+        taskId: step.taskId,
+        workflowId: step.workflowId,
+        stepId: step.stepId,
+        scopes,
+        now: Date.now(),
+        entities: entities.map((entity) => ({ ...entity, uid: this.model.entityUid(entity) })),
+      },
+    };
   }
 
   private taskUid(taskId: string): string {

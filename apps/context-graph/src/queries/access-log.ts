@@ -6,9 +6,10 @@ import { GraphDatabase } from '../graph/neo4j';
 import { GraphModel } from '../graph/graph-model';
 import type { QueryResult, Reader } from './context-queries.service';
 
+/** The access travels as one map, so one plan serves every query and fact list (see GraphDatabase). */
 const RECORD_ACCESS = `
-CREATE (a:Access {uid: $uid, ns: $ns, workflowId: $workflowId, caller: $caller, query: $query, at: $at,
-                  factIds: $factIds, scopes: $scopes})`;
+CREATE (a:Access {uid: $access.uid, ns: $ns, workflowId: $access.workflowId, caller: $access.caller,
+                  query: $access.query, at: $access.at, factIds: $access.factIds, scopes: $access.scopes})`;
 
 const WRITTEN = `
 MATCH (f:Fact) WHERE f.ns = $ns AND f.workflowId = $workflowId
@@ -36,14 +37,16 @@ export class AccessLog {
     if (reader.workflowId === undefined) return;
     await this.db.write((tx) =>
       tx.run(RECORD_ACCESS, {
-        uid: `${this.model.namespace}|access|${randomUUID()}`,
         ns: this.model.namespace,
-        workflowId: reader.workflowId,
-        caller: reader.caller,
-        query: JSON.stringify(query),
-        at: Date.now(),
-        factIds: result.facts.map((fact) => fact.id),
-        scopes: [...reader.scopes],
+        access: {
+          uid: `${this.model.namespace}|access|${randomUUID()}`,
+          workflowId: reader.workflowId,
+          caller: reader.caller,
+          query: JSON.stringify(query),
+          at: Date.now(),
+          factIds: result.facts.map((fact) => fact.id),
+          scopes: [...reader.scopes],
+        },
       }),
     );
   }

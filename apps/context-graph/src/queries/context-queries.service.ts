@@ -1,9 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import neo4j from 'neo4j-driver';
 import type { ContextQuery, EntityRef, FactView } from '@baton/contracts';
 import { toFactView } from '../facts/fact-record';
 import { FACT_TEXT_INDEX } from '../graph/graph-migrations';
-import { GraphDatabase } from '../graph/neo4j';
+import { GraphDatabase, type Rehearsal } from '../graph/neo4j';
 import { GraphModel } from '../graph/graph-model';
 
 export interface EdgeView {
@@ -36,14 +36,14 @@ export const DEFAULT_LIMIT = 50;
 type Depth = (typeof DEPTHS)[number];
 
 const visibleRels = (variable: string): string =>
-  `all(r IN ${variable} WHERE all(s IN r.scopes WHERE s IN $scopes))`;
+  `all(r IN ${variable} WHERE all(s IN r.scopes WHERE s IN $q.scopes))`;
 const visibleFact = (variable: string): string =>
-  `all(s IN ${variable}.scopes WHERE s IN $scopes) AND (${variable}.validUntil IS NULL OR ${variable}.validUntil > $now)`;
+  `all(s IN ${variable}.scopes WHERE s IN $q.scopes) AND (${variable}.validUntil IS NULL OR ${variable}.validUntil > $q.now)`;
 /** Current facts first (not superseded), then the most recent, then the most confident. */
 const FACT_ORDER = 'ORDER BY f.supersededBy IS NULL DESC, f.occurredAt DESC, f.confidence DESC';
 
 const neighbourhoodQuery = (depth: Depth): string => `
-MATCH (e:Entity {uid: $uid})
+MATCH (e:Entity {uid: $q.uid})
 CALL (e) {
   MATCH p = (e)-[rs:REL*1..${depth}]-(:Entity)
   WHERE ${visibleRels('rs')}
@@ -56,43 +56,57 @@ RETURN startNode(r).kind AS fromKind, startNode(r).id AS fromId, r.type AS type,
 LIMIT $limit`;
 
 const dependenciesQuery = (depth: Depth): string => `
-MATCH (e:Entity {uid: $uid})
+MATCH (e:Entity {uid: $q.uid})
 OPTIONAL MATCH (e)-[ds:REL*1..${depth}]->(d:Entity)
 WHERE all(r IN ds WHERE r.type = 'DEPENDS_ON') AND ${visibleRels('ds')}
 WITH e, collect(DISTINCT d) AS deps
 UNWIND [e] + deps AS t
-MATCH (f:Fact) WHERE f.aboutUid = t.uid AND f.occurredAt >= $from AND ${visibleFact('f')}
+MATCH (f:Fact) WHERE f.aboutUid = t.uid AND f.occurredAt >= $q.from AND ${visibleFact('f')}
 RETURN properties(f) AS fact
 ${FACT_ORDER}
 LIMIT $limit`;
 
 const aroundQuery = (depth: Depth): string => `
-MATCH (e:Entity {uid: $uid})
+MATCH (e:Entity {uid: $q.uid})
 OPTIONAL MATCH (e)-[ds:REL*1..${depth}]-(d:Entity)
 WHERE ${visibleRels('ds')}
 WITH e, collect(DISTINCT d) AS near
 UNWIND [e] + near AS t
-MATCH (f:Fact) WHERE f.aboutUid = t.uid AND f.occurredAt >= $from AND ${visibleFact('f')}
+MATCH (f:Fact) WHERE f.aboutUid = t.uid AND f.occurredAt >= $q.from AND ${visibleFact('f')}
 RETURN properties(f) AS fact
 ${FACT_ORDER}
 LIMIT $limit`;
 
 // Through the entity's ABOUT relationships: an entity has few facts, the whole graph has millions.
 const FACTS_ABOUT = `
-MATCH (:Entity {uid: $uid})<-[:ABOUT]-(f:Fact)
+MATCH (:Entity {uid: $q.uid})<-[:ABOUT]-(f:Fact)
 WHERE ${visibleFact('f')}
 RETURN properties(f) AS fact
 ${FACT_ORDER}
 LIMIT $limit`;
 
 const SEARCH = `
-CALL db.index.fulltext.queryNodes('${FACT_TEXT_INDEX}', $lucene) YIELD node AS f, score
+CALL db.index.fulltext.queryNodes('${FACT_TEXT_INDEX}', $q.lucene) YIELD node AS f, score
 WHERE f.ns = $ns AND ${visibleFact('f')}
 RETURN properties(f) AS fact
 ORDER BY score DESC, f.occurredAt DESC
 LIMIT $limit`;
 
-const ENTITY = 'MATCH (e:Entity {uid: $uid}) RETURN e.kind AS kind, e.id AS id';
+const ENTITY = 'MATCH (e:Entity {uid: $q.uid}) RETURN e.kind AS kind, e.id AS id';
+
+/**
+ * What a query's statement is sent: the caller's values in one map, `q`, so that one cached plan serves every uid,
+ * scope list and search text whatever their sizes (see GraphDatabase); the limits as top-level integers, since LIMIT
+ * takes only a parameter or a literal.
+ */
+interface QueryValues {
+  uid?: string;
+  from?: number;
+  lucene?: string;
+  ns?: string;
+  limit?: number;
+  paths?: number;
+}
 
 const NEIGHBOURHOOD = new Map(DEPTHS.map((depth) => [depth, neighbourhoodQuery(depth)]));
 const DEPENDENCIES = new Map(DEPTHS.map((depth) => [depth, dependenciesQuery(depth)]));
@@ -112,11 +126,35 @@ function pick<T>(table: Map<Depth, T>, hops: number): T {
 }
 
 @Injectable()
-export class ContextQueries {
+export class ContextQueries implements OnApplicationBootstrap {
   constructor(
     private readonly db: GraphDatabase,
     private readonly model: GraphModel,
   ) {}
+
+  /** Plans every query's statement before the first caller needs it (see GraphDatabase); each finds nothing. */
+  onApplicationBootstrap(): void {
+    const reader: Reader = { caller: 'statement-rehearsal', scopes: [] };
+    const uid = this.model.entityUid({ kind: 'Service', id: 'statement-rehearsal' });
+    const at = (name: string, table: Map<Depth, string>, values: QueryValues): Rehearsal[] =>
+      DEPTHS.map((depth) => ({
+        name: `${name} (${depth} hops)`,
+        cypher: pick(table, depth),
+        params: this.params(reader, values),
+      }));
+    this.db.rehearse([
+      { name: 'entity', cypher: ENTITY, params: this.params(reader, { uid }) },
+      { name: 'facts about', cypher: FACTS_ABOUT, params: this.params(reader, { uid, limit: 1 }) },
+      ...at('neighbourhood', NEIGHBOURHOOD, { uid, limit: 1, paths: 4 }),
+      ...at('recent', DEPENDENCIES, { uid, from: 0, limit: 1 }),
+      ...at('changed', AROUND, { uid, from: 0, limit: 1 }),
+      {
+        name: 'search',
+        cypher: SEARCH,
+        params: this.params(reader, { lucene: 'statement-rehearsal', ns: this.model.namespace, limit: 1 }),
+      },
+    ]);
+  }
 
   async run(query: ContextQuery, reader: Reader): Promise<QueryResult> {
     const limit = query.limit ?? DEFAULT_LIMIT;
@@ -150,7 +188,7 @@ export class ContextQueries {
   ): Promise<{ entity: EntityRef; facts: FactView[] } | undefined> {
     const uid = this.model.entityUid(entity);
     return this.db.read(async (tx) => {
-      const found = await tx.run(ENTITY, { uid });
+      const found = await tx.run(ENTITY, this.params(reader, { uid }));
       if (found.records.length === 0) return undefined;
       const facts = await tx.run(FACTS_ABOUT, this.params(reader, { uid, limit }));
       return {
@@ -204,18 +242,20 @@ export class ContextQueries {
     return this.facts(SEARCH, { lucene: escapeLucene(text), ns: this.model.namespace, limit }, reader);
   }
 
-  private facts(cypher: string, params: Record<string, unknown>, reader: Reader): Promise<FactView[]> {
+  private facts(cypher: string, params: QueryValues, reader: Reader): Promise<FactView[]> {
     return this.db.read(async (tx) => {
       const result = await tx.run(cypher, this.params(reader, params));
       return result.records.map((record) => toFactView(record.get('fact') as Record<string, unknown>));
     });
   }
 
-  private params(reader: Reader, params: Record<string, unknown>): Record<string, unknown> {
-    const out: Record<string, unknown> = { ...params, scopes: [...reader.scopes], now: Date.now() };
-    // LIMIT needs a Cypher integer; plain JS numbers travel as floats.
-    for (const key of ['limit', 'paths'])
-      if (typeof out[key] === 'number') out[key] = neo4j.int(out[key] as number);
-    return out;
+  private params(reader: Reader, { limit, paths, ns, ...values }: QueryValues): Record<string, unknown> {
+    return {
+      q: { ...values, scopes: [...reader.scopes], now: Date.now() },
+      // LIMIT needs a Cypher integer; plain JS numbers travel as floats.
+      ...(limit === undefined ? {} : { limit: neo4j.int(limit) }),
+      ...(paths === undefined ? {} : { paths: neo4j.int(paths) }),
+      ...(ns === undefined ? {} : { ns }),
+    };
   }
 }
