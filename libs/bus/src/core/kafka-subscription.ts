@@ -46,6 +46,9 @@ export class KafkaSubscription implements Subscription {
   private readonly wakeSleepers = new Set<() => void>();
   private inFlight = 0;
   private readonly drainWaiters: (() => void)[] = [];
+  /** Offsets handled and not yet sent to the group coordinator: the next one to commit per partition. */
+  private readonly uncommitted = new Map<string, { topic: string; partition: number; offset: string }>();
+  private committing = false;
 
   constructor(
     readonly groupId: string,
@@ -92,9 +95,18 @@ export class KafkaSubscription implements Subscription {
     return prefix !== '' && physical.startsWith(prefix) ? physical.slice(prefix.length) : physical;
   }
 
+  /** Nothing being handled and every handled offset committed (or its commit failed). */
   private drained(): Promise<void> {
-    if (this.inFlight === 0) return Promise.resolve();
+    if (this.isDrained()) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  private isDrained(): boolean {
+    return this.inFlight === 0 && !this.committing && this.uncommitted.size === 0;
+  }
+
+  private settleDrainWaiters(): void {
+    if (this.isDrained()) for (const resolve of this.drainWaiters.splice(0)) resolve();
   }
 
   private async onBatch({ batch, heartbeat }: EachBatchPayload): Promise<void> {
@@ -165,10 +177,10 @@ export class KafkaSubscription implements Subscription {
         }
       }
       const last = batch.messages[batch.messages.length - 1];
-      if (last !== undefined) await this.commit(topic, partition, last.offset);
+      if (last !== undefined) this.commit(topic, partition, last.offset);
     } finally {
       this.inFlight -= 1;
-      if (this.inFlight === 0) for (const resolve of this.drainWaiters.splice(0)) resolve();
+      this.settleDrainWaiters();
     }
   }
 
@@ -180,7 +192,7 @@ export class KafkaSubscription implements Subscription {
       await this.process(payload);
     } finally {
       this.inFlight -= 1;
-      if (this.inFlight === 0) for (const resolve of this.drainWaiters.splice(0)) resolve();
+      this.settleDrainWaiters();
     }
   }
 
@@ -217,7 +229,7 @@ export class KafkaSubscription implements Subscription {
         if (!(error instanceof ContractValidationError)) throw error;
         // Invalid input cannot become valid by retrying: straight to the DLQ.
         await this.deadLetter(source, message.key, message.value, error, 0, peekCorrelationId(message.value));
-        await this.commit(topic, partition, message.offset);
+        this.commit(topic, partition, message.offset);
         return;
       }
       const envelopeHandler = this.handler;
@@ -274,10 +286,10 @@ export class KafkaSubscription implements Subscription {
     switch (outcome) {
       case 'handled':
         stats.handled += 1;
-        await this.commit(topic, partition, message.offset);
+        this.commit(topic, partition, message.offset);
         return;
       case 'dead-lettered':
-        await this.commit(topic, partition, message.offset);
+        this.commit(topic, partition, message.offset);
         return;
       case 'abandoned':
         config.logger.info('shutting down mid-retry; message left uncommitted', {
@@ -316,19 +328,38 @@ export class KafkaSubscription implements Subscription {
     });
   }
 
-  private async commit(topic: string, partition: number, offset: string): Promise<void> {
+  /**
+   * Commits the offset after `offset` once the commits before it are done. The next fetch does not wait for the
+   * coordinator's answer: the message was handled, so a crash before the commit lands only redelivers it (consumers
+   * are idempotent), exactly as a crash just before an awaited commit would. At most one commit is in flight; the
+   * offsets handled meanwhile go in the next, one per partition, so commits stay in offset order. shutdown waits for
+   * them (drained).
+   */
+  private commit(topic: string, partition: number, offset: string): void {
+    this.uncommitted.set(`${topic}\u0000${partition}`, { topic, partition, offset: (BigInt(offset) + 1n).toString() });
+    if (this.committing) return;
+    this.committing = true;
+    void this.commitHandled();
+  }
+
+  private async commitHandled(): Promise<void> {
     try {
-      await this.deps.consumer.commitOffsets([
-        { topic, partition, offset: (BigInt(offset) + 1n).toString() },
-      ]);
-    } catch (error) {
-      // Typically a rebalance: the partition's next owner redelivers from the last commit (inboxes dedupe).
-      this.deps.config.logger.warn('offset commit failed', {
-        topic,
-        partition,
-        offset,
-        error: toError(error).message,
-      });
+      while (this.uncommitted.size > 0) {
+        const offsets = [...this.uncommitted.values()];
+        this.uncommitted.clear();
+        try {
+          await this.deps.consumer.commitOffsets(offsets);
+        } catch (error) {
+          // Typically a rebalance: the partition's next owner redelivers from the last commit (inboxes dedupe).
+          this.deps.config.logger.warn('offset commit failed', {
+            offsets: offsets.map(({ topic, partition, offset }) => `${topic}[${partition}]@${offset}`).join(', '),
+            error: toError(error).message,
+          });
+        }
+      }
+    } finally {
+      this.committing = false;
+      this.settleDrainWaiters();
     }
   }
 

@@ -1,0 +1,144 @@
+import type { Consumer, EachBatchPayload } from 'kafkajs';
+import { TOPICS, agentHeartbeat, createEnvelope, serializeEnvelope } from '@baton/contracts';
+import { resolveBusConfig } from './bus-config';
+import type { BusStats, ConsumedMessage } from './bus-types';
+import { KafkaSubscription } from './kafka-subscription';
+
+type Offsets = Array<{ topic: string; partition: number; offset: string }>;
+
+/**
+ * kafkajs's consumer as far as KafkaSubscription uses it: `run` hands over the batch callback, and every
+ * commitOffsets call waits until the test answers it, as a slow group coordinator would.
+ */
+function fakeConsumer() {
+  const commits: Array<{ offsets: Offsets; answer: (error?: Error) => void }> = [];
+  const events: string[] = [];
+  let eachBatch: ((payload: EachBatchPayload) => Promise<void>) | undefined;
+  const consumer = {
+    connect: async () => undefined,
+    subscribe: async () => undefined,
+    run: async (options: { eachBatch: (payload: EachBatchPayload) => Promise<void> }) => {
+      eachBatch = options.eachBatch;
+    },
+    commitOffsets: (offsets: Offsets) =>
+      new Promise<void>((resolve, reject) => {
+        events.push(`commit ${offsets.map((o) => `${o.partition}@${o.offset}`).join(',')}`);
+        commits.push({ offsets, answer: (error) => (error ? reject(error) : resolve()) });
+      }),
+    disconnect: async () => {
+      events.push('disconnected');
+    },
+  } as unknown as Consumer;
+  const deliver = (partition: number, offsets: number[]): Promise<void> => {
+    if (!eachBatch) throw new Error('the subscription has not started');
+    const messages = offsets.map((offset) => {
+      const envelope = createEnvelope(
+        agentHeartbeat,
+        { agentId: 'a1', instanceId: 'i1', team: 't', capabilities: ['c'], scopes: [], models: ['m'], maxConcurrency: 1, inFlight: 0, startedAt: new Date(0).toISOString() },
+        { source: 'spec', correlationId: 'heartbeat:a1', agentId: 'a1' },
+      );
+      return { offset: String(offset), key: Buffer.from('a1'), value: serializeEnvelope(envelope), headers: {} };
+    });
+    return eachBatch({ batch: { topic: TOPICS.agentHeartbeats, partition, messages }, heartbeat: async () => undefined } as unknown as EachBatchPayload);
+  };
+  return { consumer, commits, events, deliver };
+}
+
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+async function started(consumer: Consumer, handled: string[], warnings: string[] = []): Promise<KafkaSubscription> {
+  const stats: BusStats = { published: 0, consumed: 0, handled: 0, retried: 0, deadLettered: 0 };
+  const record = async (messages: readonly ConsumedMessage[]): Promise<void> => {
+    handled.push(...messages.map((m) => `${m.partition}@${m.offset}`));
+  };
+  const subscription = new KafkaSubscription(
+    'spec-group',
+    [TOPICS.agentHeartbeats],
+    (message) => record([message]),
+    {
+      consumer,
+      config: resolveBusConfig({
+        brokers: ['127.0.0.1:9092'],
+        clientId: 'spec',
+        logger: { info: () => undefined, warn: (message, fields) => warnings.push(`${message} ${JSON.stringify(fields)}`), error: () => undefined },
+      }),
+      stats,
+      sendDeadLetter: async () => undefined,
+      onClosed: () => undefined,
+    },
+    record,
+  );
+  await subscription.start({ fromBeginning: false, partitionsConsumedConcurrently: 1 });
+  return subscription;
+}
+
+describe('KafkaSubscription offset commits', () => {
+  it('returns to kafkajs (which then fetches again) while the handled batch is still being committed', async () => {
+    const { consumer, commits, deliver } = fakeConsumer();
+    const handled: string[] = [];
+    await started(consumer, handled);
+    let returned = false;
+    const first = deliver(0, [0, 1]).then(() => {
+      returned = true;
+    });
+    await tick();
+    expect(handled).toEqual(['0@0', '0@1']);
+    expect(commits.map((c) => c.offsets)).toEqual([[{ topic: TOPICS.agentHeartbeats, partition: 0, offset: '2' }]]);
+    expect(returned).toBe(true);
+    await deliver(0, [2]);
+    expect(handled).toEqual(['0@0', '0@1', '0@2']);
+    commits[0]?.answer();
+    await first;
+  });
+
+  it('commits what was handled meanwhile in one request after the one in flight, the latest offset per partition', async () => {
+    const { consumer, commits, deliver } = fakeConsumer();
+    await started(consumer, []);
+    await deliver(0, [0]);
+    await deliver(0, [1, 2]);
+    await deliver(1, [7]);
+    await deliver(0, [3]);
+    expect(commits).toHaveLength(1);
+    commits[0]?.answer();
+    await tick();
+    expect(commits).toHaveLength(2);
+    expect(commits[1]?.offsets).toEqual([
+      { topic: TOPICS.agentHeartbeats, partition: 0, offset: '4' },
+      { topic: TOPICS.agentHeartbeats, partition: 1, offset: '8' },
+    ]);
+    commits[1]?.answer();
+    await tick();
+    expect(commits).toHaveLength(2);
+  });
+
+  it('goes on committing after a failed commit (a rebalance: the next owner redelivers)', async () => {
+    const { consumer, commits, deliver } = fakeConsumer();
+    const warnings: string[] = [];
+    await started(consumer, [], warnings);
+    await deliver(0, [0]);
+    await deliver(0, [1]);
+    commits[0]?.answer(new Error('The coordinator is not aware of this member'));
+    await tick();
+    expect(warnings).toEqual([
+      `offset commit failed ${JSON.stringify({ offsets: `${TOPICS.agentHeartbeats}[0]@1`, error: 'The coordinator is not aware of this member' })}`,
+    ]);
+    expect(commits[1]?.offsets).toEqual([{ topic: TOPICS.agentHeartbeats, partition: 0, offset: '2' }]);
+    commits[1]?.answer();
+  });
+
+  it('disconnects on close only once the commit in flight and those queued behind it are done', async () => {
+    const { consumer, commits, events, deliver } = fakeConsumer();
+    const subscription = await started(consumer, []);
+    await deliver(0, [0]);
+    await deliver(0, [1]);
+    const closed = subscription.close();
+    await tick();
+    expect(events).toEqual(['commit 0@1']);
+    commits[0]?.answer();
+    await tick();
+    expect(events).toEqual(['commit 0@1', 'commit 0@2']);
+    commits[1]?.answer();
+    await closed;
+    expect(events).toEqual(['commit 0@1', 'commit 0@2', 'disconnected']);
+  });
+});
