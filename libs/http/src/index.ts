@@ -1,2 +1,3 @@
 export * from './api-key.guard';
 export * from './http-error.filter';
+export * from './uuid-param.pipe';

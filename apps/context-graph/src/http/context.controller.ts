@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -27,7 +27,7 @@ import { FactIngestion } from '../facts/fact-ingestion.service';
 import { GraphModel } from '../graph/graph-model';
 import { AccessLog, type WorkflowExport } from '../queries/access-log';
 import { ContextQueries, type QueryResult, type Reader } from '../queries/context-queries.service';
-import { callerOf, httpErrorSchema, scopesOf } from '@baton/http';
+import { UuidParam, callerOf, httpErrorSchema, scopesOf } from '@baton/http';
 import {
   parseEntityPath,
   parseFactsQuery,
@@ -197,7 +197,7 @@ export class ContextController {
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ schema: toOpenApiSchema(exportSchema) })
   @ApiBadRequestResponse({ description: 'id is not a uuid', ...errorResponse })
-  async export(@Param('id', new ParseUUIDPipe()) id: string): Promise<WorkflowExport> {
+  async export(@Param('id', new UuidParam('id')) id: string): Promise<WorkflowExport> {
     return this.access.export(id);
   }
 }

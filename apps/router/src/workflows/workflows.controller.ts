@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -18,7 +18,7 @@ import {
 } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { toOpenApiSchema } from '@baton/contracts';
-import { callerOf, httpErrorSchema } from '@baton/http';
+import { UuidParam, callerOf, httpErrorSchema } from '@baton/http';
 import { ContractValidationError, describeIssues } from '@baton/contracts';
 import { DefinitionsService } from '../definitions/definitions.service';
 import { StartWorkflowRequest, cancelWorkflowRequestSchema, startWorkflowRequestSchema } from './start-workflow.request';
@@ -73,7 +73,7 @@ export class WorkflowsController {
   @ApiOkResponse({ schema: toOpenApiSchema(workflowViewSchema) })
   @ApiBadRequestResponse({ description: 'id is not a uuid', ...errorResponse })
   @ApiNotFoundResponse({ description: 'no such workflow', ...errorResponse })
-  async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<WorkflowView> {
+  async get(@Param('id', new UuidParam('id')) id: string): Promise<WorkflowView> {
     return toWorkflowView(await this.workflows.get(id));
   }
 
@@ -83,9 +83,10 @@ export class WorkflowsController {
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiBody({ required: false, schema: toOpenApiSchema(cancelWorkflowRequestSchema) })
   @ApiAcceptedResponse({ description: 'cancelled', schema: toOpenApiSchema(workflowViewSchema) })
+  @ApiBadRequestResponse({ description: 'id is not a uuid, or the body is invalid; `issues` names the field', ...errorResponse })
   @ApiNotFoundResponse({ description: 'no such workflow', ...errorResponse })
   @ApiConflictResponse({ description: 'the workflow is no longer running', ...errorResponse })
-  async cancel(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: unknown, @Req() request: Request): Promise<WorkflowView> {
+  async cancel(@Param('id', new UuidParam('id')) id: string, @Body() body: unknown, @Req() request: Request): Promise<WorkflowView> {
     const parsed = cancelWorkflowRequestSchema.safeParse(body ?? {});
     if (!parsed.success) throw new ContractValidationError(describeIssues(parsed.error), 'invalid cancel request');
     return toWorkflowView(await this.workflows.cancel(id, callerOf(request), parsed.data.reason));
