@@ -2,7 +2,8 @@
  * `npm test`: the whole suite, in the order that fails fastest — lint, type
  * check, unit tests, then integration and end-to-end tests on real Kafka,
  * Postgres and Neo4j (provisioned by the integration run's globalSetup), after
- * building helm for the chart's spec when this machine has none.
+ * building helm for the chart's spec and installing schemathesis for the HTTP
+ * fuzz spec when this machine has none.
  * Ends with one line `tests: N passed, N failed` summed over both jest runs.
  */
 import { spawnSync } from 'node:child_process';
@@ -58,11 +59,19 @@ function main(): void {
   ];
   for (const [phase, config] of jestRuns) {
     if (!wants(phase)) continue;
-    // The chart's spec needs helm, built from source once per machine: done here so the build does not share the two
-    // cores with integration tests that start and kill processes.
-    if (phase === 'integration' && run('helm (build once per machine)', process.execPath, [join(root, 'tools', 'run-ts.cjs'), 'tools/helm/cli.ts']) !== 0) {
-      failures.push('helm');
-      continue;
+    // The chart's spec needs helm, built from source once per machine, and the HTTP fuzz spec schemathesis, installed
+    // from PyPI once per machine: done here so neither shares the two cores with integration tests that start and kill
+    // processes.
+    if (phase === 'integration') {
+      const tools = [
+        ['helm (build once per machine)', 'tools/helm/cli.ts'],
+        ['schemathesis (install once per machine)', 'tools/schemathesis/cli.ts'],
+      ] as const;
+      const missing = tools.filter(([name, cli]) => run(name, process.execPath, [join(root, 'tools', 'run-ts.cjs'), cli]) !== 0);
+      if (missing.length > 0) {
+        failures.push(...missing.map(([name]) => name));
+        continue;
+      }
     }
     const output = join(resultsDir, `${phase}.json`);
     const args = ['-c', config, '--ci', '--json', `--outputFile=${output}`];
