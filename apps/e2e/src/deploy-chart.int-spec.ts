@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
+import { projectTool } from './project-tool';
 import {
   createTestSchema,
   dropTestSchema,
@@ -40,16 +41,6 @@ interface Manifest {
   spec: { template?: { spec: { containers: Container[] } }; ports?: Array<{ port: number }> };
 }
 
-/** The helm binary (built once per machine by tools/helm; `npm test` does that before the integration phase). */
-async function helm(): Promise<string> {
-  const { stdout } = await run(process.execPath, [join(ROOT, 'tools', 'run-ts.cjs'), 'tools/helm/cli.ts'], {
-    cwd: ROOT,
-    maxBuffer: 16 * 1024 * 1024,
-    timeout: 20 * 60_000,
-  });
-  return stdout.trim().split('\n').pop() ?? '';
-}
-
 /** `strings` are set as strings (commas escaped: --set splits on them), `values` as YAML values (booleans). */
 async function render(binary: string, strings: Record<string, string>, values: Record<string, string> = {}): Promise<Manifest[]> {
   const sets = [
@@ -83,7 +74,7 @@ describe('Helm chart (deploy/helm/baton)', () => {
   let binary = '';
 
   beforeAll(async () => {
-    binary = await helm();
+    binary = await projectTool('tools/helm/cli.ts', 20 * 60_000);
   }, 20 * 60_000);
 
   it('passes helm lint --strict', async () => {

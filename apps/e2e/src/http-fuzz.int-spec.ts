@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { clearNeo4jPrefix, spawnApp, testInfra, uniqueName, type SpawnedApp } from '@baton/testing';
+import { projectTool } from './project-tool';
 import { spawnContextGraph } from './runner-fixture';
 
 const run = promisify(execFile);
@@ -18,15 +19,6 @@ const API_KEY = 'e2e-fuzz-key-0123456789abcdef';
 const SEED = '20261206';
 const EXAMPLES_PER_OPERATION = '25';
 const CHECKS = ['not_a_server_error', 'status_code_conformance', 'content_type_conformance', 'response_schema_conformance'];
-
-async function schemathesis(): Promise<string> {
-  const { stdout } = await run(process.execPath, [join(ROOT, 'tools', 'run-ts.cjs'), 'tools/schemathesis/cli.ts'], {
-    cwd: ROOT,
-    maxBuffer: 16 * 1024 * 1024,
-    timeout: 10 * 60_000,
-  });
-  return stdout.trim().split('\n').pop() ?? '';
-}
 
 /** How many operations (method + path) the document declares: schemathesis must test every one. */
 function operationsIn(openapiFile: string): number {
@@ -92,7 +84,7 @@ describe('HTTP APIs under schemathesis', () => {
   let st: string;
 
   beforeAll(async () => {
-    st = await schemathesis();
+    st = await projectTool('tools/schemathesis/cli.ts', 10 * 60_000);
   }, 10 * 60_000);
 
   describe('router', () => {
