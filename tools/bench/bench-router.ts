@@ -9,7 +9,8 @@
 //     branches + merge = 2, hierarchical plan + 2 subtasks + review = 3); and the
 //     router's turnaround, as the agents see it: from a result being sent to the
 //     task it caused arriving (its causation id; two Kafka hops and the router's
-//     transaction, without the request and completion hops a workflow adds once);
+//     transaction, without the request and completion hops a workflow adds once); each also as a multiple of the
+//     floor's p50 for the same measure (the floor is a 3-step sequential flow);
 //   BENCH_CONCURRENT (50) workflows of each pattern at once: steps/s;
 //   sustained: BENCH_IN_FLIGHT (200) workflows of each pattern kept in flight for
 //     BENCH_SUSTAIN_SECONDS (10) — each one that ends is replaced at once — steps/s
@@ -275,6 +276,9 @@ async function main(): Promise<void> {
     const rows: [string, string][] = [['bare kafkajs round trip p50 / p99', `${fmt(bare.roundTrip.p50Ms)} / ${fmt(bare.roundTrip.p99Ms)} ms`]];
     const ratio = (summary: LatencySummary): string =>
       `${fmt(summary.p50Ms)} / ${fmt(summary.p99Ms)} ms = ${fmt(summary.p50Ms / bare.roundTrip.p50Ms)}x / ${fmt(summary.p99Ms / bare.roundTrip.p99Ms)}x bare`;
+    /** p50 against the floor's p50 of the same measure: what Baton's router costs beyond the least any durable router must. */
+    const overFloor = (summary: LatencySummary, floorSummary: LatencySummary): string =>
+      `, ${fmt(summary.p50Ms / floorSummary.p50Ms)}x the 3-step floor's p50`;
     rows.push(
       ['floor (1 INSERT per transition) per step p50 / p99', ratio(floor.perStep)],
       ['floor router turnaround p50 / p99', ratio(floor.turnaround)],
@@ -292,8 +296,8 @@ async function main(): Promise<void> {
       log(`${name}: ${inFlight} in flight for ${sustainSeconds} s ...`);
       const sustained = await sustain(pattern, inFlight, sustainSeconds * 1000);
       rows.push(
-        [`${name} per-step overhead p50 / p99`, ratio(summary)],
-        [`${name} router turnaround p50 / p99`, `${ratio(turnaround)} (n=${turnaround.count})`],
+        [`${name} per-step overhead p50 / p99`, `${ratio(summary)}${overFloor(summary, floor.perStep)}`],
+        [`${name} router turnaround p50 / p99`, `${ratio(turnaround)}${overFloor(turnaround, floor.turnaround)} (n=${turnaround.count})`],
         [`${name} ${concurrent} at once`, `${fmt((concurrent * pattern.totalSteps) / seconds)} steps/s, ${fmt(seconds)} s, ${results.filter((r) => r.failed).length} failed`],
         [`${name} sustained, ${inFlight} in flight`, `${fmt((sustained.completed * pattern.totalSteps) / sustained.seconds)} steps/s over ${fmt(sustained.seconds)} s, ${sustained.failed} failed`],
       );
