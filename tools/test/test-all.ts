@@ -67,9 +67,9 @@ function main(): void {
         ['helm (build once per machine)', 'tools/helm/cli.ts'],
         ['schemathesis (install once per machine)', 'tools/schemathesis/cli.ts'],
       ] as const;
-      const missing = tools.filter(([name, cli]) => run(name, process.execPath, [join(root, 'tools', 'run-ts.cjs'), cli]) !== 0);
-      if (missing.length > 0) {
-        failures.push(...missing.map(([name]) => name));
+      const failed = tools.filter(([name, cli]) => run(name, process.execPath, [join(root, 'tools', 'run-ts.cjs'), cli]) !== 0);
+      if (failed.length > 0) {
+        failures.push(...failed.map(([name]) => name));
         continue;
       }
     }
