@@ -17,6 +17,7 @@ import { AgentExecutor, type AssignedTask, type ExecutionOutcome } from './agent
 import { AgentSlots } from './agent-slots';
 import { resultEnvelopeId, usageEnvelopeId } from './result-id';
 import { AGENT_EXECUTOR } from './tokens';
+import { recordModelUsage } from './usage-metrics';
 
 type Rejection = { code: 'unknown_agent' | 'capability_not_hosted' | 'no_agent_for_capability'; message: string };
 type NotOurs = { notOurs: string };
@@ -280,6 +281,7 @@ export class TasksService implements BeforeApplicationShutdown, OnApplicationShu
         { ...this.resultMeta(envelope), id: usageEnvelopeId(task.taskId, task.attempt), agentId: agent.id, team: agent.team },
       ),
     );
+    recordModelUsage(agent, outcome.usage.models);
   }
 
   private async publishFailure(

@@ -36,6 +36,7 @@ import { WorkflowEntity } from '../persistence/workflow.entity';
 import { WorkflowStore, type WorkflowRow } from '../persistence/workflow-store';
 import { decide, type NodeSpec, type NodeState } from './engine/workflow-engine';
 import { WorkflowNotFoundError, WorkflowNotRunningError } from './workflow-errors';
+import { TransitionMetrics } from './workflow-metrics';
 
 const SOURCE = 'router';
 
@@ -63,6 +64,7 @@ type CancelReason = PayloadOf<typeof taskCancelRequested>['reason'];
 class Transition {
   readonly messages: QueuedMessage[] = [];
   readonly changed = new Set<WorkflowStepEntity>();
+  readonly metrics = new TransitionMetrics();
   workflowFinished = false;
 
   constructor(
@@ -105,6 +107,8 @@ export class WorkflowsService {
   /** Heartbeats are only trusted once this process had time to read them. */
   private readonly startedAt = Date.now();
   private readonly store: WorkflowStore;
+  /** The transitions each open transaction wrote, so their metrics are recorded once it committed. */
+  private readonly written = new WeakMap<EntityManager, Transition[]>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -117,7 +121,7 @@ export class WorkflowsService {
   }
 
   async start(command: StartWorkflow): Promise<WorkflowEntity> {
-    await this.dataSource.transaction((manager) => this.startIn(manager, [command]));
+    await this.inTransaction((manager) => this.startIn(manager, [command]));
     return this.get(command.workflowId);
   }
 
@@ -127,7 +131,7 @@ export class WorkflowsService {
    */
   async startFromRequests(commands: ReadonlyArray<StartWorkflow & { cause: Envelope }>): Promise<void> {
     if (commands.length === 0) return;
-    await this.dataSource.transaction(async (manager) => {
+    await this.inTransaction(async (manager) => {
       const fresh = await this.inbox.claimMany(manager, 'router.workflow-requests', commands.map((command) => command.cause.id));
       await this.startIn(manager, commands.filter((command) => fresh.has(command.cause.id)));
     });
@@ -141,7 +145,7 @@ export class WorkflowsService {
    */
   async onTaskResults(envelopes: ReadonlyArray<Envelope<TaskCompletedPayload> | Envelope<TaskFailedPayload>>): Promise<void> {
     if (envelopes.length === 0) return;
-    await this.dataSource.transaction(async (manager) => {
+    await this.inTransaction(async (manager) => {
       // Claim and lock in one round trip: the workflows of the whole batch are locked (redeliveries included), and their
       // steps are read in the next statement, after any wait for those locks.
       const workflowIds = [...new Set(envelopes.map((envelope) => envelope.payload.workflowId.toLowerCase()))];
@@ -189,6 +193,7 @@ export class WorkflowsService {
     step.deadlineAt = null;
     step.completionOrder = t.nextCompletionOrder();
     t.touch(step);
+    t.metrics.attemptEnded(step);
     t.emit(stepCompleted, {
       workflowId: step.workflowId,
       stepId: step.stepId,
@@ -220,7 +225,7 @@ export class WorkflowsService {
     });
     let count = 0;
     for (const { workflowId, stepId } of due) {
-      await this.dataSource.transaction((manager) =>
+      await this.inTransaction((manager) =>
         this.transition(manager, workflowId, async (t) => {
           const step = t.find(stepId);
           if (!step || step.status !== 'retry_wait' || !step.spec || (step.notBefore && step.notBefore > new Date())) return;
@@ -245,7 +250,7 @@ export class WorkflowsService {
       .getMany();
     let count = 0;
     for (const { workflowId, stepId } of overdue) {
-      await this.dataSource.transaction((manager) =>
+      await this.inTransaction((manager) =>
         this.transition(manager, workflowId, async (t) => {
           const step = t.find(stepId);
           if (!step || step.status !== 'dispatched' || !step.deadlineAt || step.deadlineAt > new Date()) return;
@@ -267,7 +272,7 @@ export class WorkflowsService {
 
   /** Cancels a running workflow: open attempts are asked to stop, nothing further is dispatched. */
   async cancel(workflowId: string, requestedBy: string, reason: string): Promise<WorkflowEntity> {
-    await this.dataSource.transaction(async (manager) => {
+    await this.inTransaction(async (manager) => {
       const workflow = await this.store.lockWorkflow(manager, workflowId);
       if (!workflow) throw new WorkflowNotFoundError(workflowId);
       if (workflow.status !== 'running') throw new WorkflowNotRunningError(workflowId, workflow.status);
@@ -289,6 +294,16 @@ export class WorkflowsService {
       await this.write([t]);
     });
     return this.get(workflowId);
+  }
+
+  /** A transaction whose transitions' metrics are recorded after it committed. */
+  private async inTransaction(work: (manager: EntityManager) => Promise<void>): Promise<void> {
+    const transitions: Transition[] = [];
+    await this.dataSource.transaction((manager) => {
+      this.written.set(manager, transitions);
+      return work(manager);
+    });
+    for (const t of transitions) t.metrics.recordCommitted();
   }
 
   async get(workflowId: string): Promise<WorkflowEntity> {
@@ -370,6 +385,8 @@ export class WorkflowsService {
   private async write(transitions: readonly Transition[]): Promise<void> {
     const [first] = transitions;
     if (!first) return;
+    this.written.get(first.manager)?.push(...transitions);
+    for (const t of transitions) if (t.workflowFinished) t.metrics.workflowEnded(t.workflow);
     for (const assignments of new Set(transitions.map((t) => t.assignments))) await assignments.flush();
     // Step rows, finished workflows and outbox rows: one statement, one round trip.
     await this.outbox.enqueueMany(first.manager, transitions.flatMap((t) => t.messages), [
@@ -528,7 +545,7 @@ export class WorkflowsService {
     });
     let assigned = 0;
     for (const { workflowId, stepId } of waiting) {
-      await this.dataSource.transaction((manager) =>
+      await this.inTransaction((manager) =>
         this.transition(manager, workflowId, async (t) => {
           const step = t.find(stepId);
           if (!step || step.status !== 'waiting_for_agent' || !step.spec) return;
@@ -567,7 +584,7 @@ export class WorkflowsService {
     let moved = 0;
     const deadSet = new Set(dead);
     for (const { workflowId, stepId } of held) {
-      await this.dataSource.transaction((manager) =>
+      await this.inTransaction((manager) =>
         this.transition(manager, workflowId, async (t) => {
           const step = t.find(stepId);
           if (!step || step.status !== 'dispatched' || !step.agentId || !deadSet.has(step.agentId) || !step.spec || !step.taskId) return;
@@ -591,6 +608,7 @@ export class WorkflowsService {
   /** A failed or timed-out attempt: retried after a backoff while the policy allows, else the step fails. */
   private attemptFailed(t: Transition, step: WorkflowStepEntity, error: ErrorInfo, meta: EnvelopeMeta): void {
     const stepMeta = { ...meta, stepId: step.stepId };
+    t.metrics.attemptEnded(step, error.code);
     t.emit(stepFailed, {
       workflowId: step.workflowId,
       stepId: step.stepId,

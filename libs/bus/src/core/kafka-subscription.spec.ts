@@ -1,20 +1,31 @@
 import type { Consumer, EachBatchPayload } from 'kafkajs';
+import { metrics as sdkMetrics } from '@opentelemetry/sdk-node';
 import { TOPICS, agentHeartbeat, createEnvelope, serializeEnvelope } from '@baton/contracts';
+import { startTelemetry } from '@baton/telemetry';
 import { resolveBusConfig } from './bus-config';
 import type { BusStats, ConsumedMessage } from './bus-types';
 import { KafkaSubscription } from './kafka-subscription';
 
 type Offsets = Array<{ topic: string; partition: number; offset: string }>;
 
+type BatchEnd = (event: { payload: { topic: string; partition: number; offsetLag: string } }) => void;
+
 /**
- * kafkajs's consumer as far as KafkaSubscription uses it: `run` hands over the batch callback, and every
- * commitOffsets call waits until the test answers it, as a slow group coordinator would.
+ * kafkajs's consumer as far as KafkaSubscription uses it: `run` hands over the batch callback, every
+ * commitOffsets call waits until the test answers it, as a slow group coordinator would, and `endBatch`
+ * emits the instrumentation event kafkajs sends when a fetched batch is done.
  */
 function fakeConsumer() {
   const commits: Array<{ offsets: Offsets; answer: (error?: Error) => void }> = [];
   const events: string[] = [];
+  const batchEnds: BatchEnd[] = [];
   let eachBatch: ((payload: EachBatchPayload) => Promise<void>) | undefined;
   const consumer = {
+    events: { END_BATCH_PROCESS: 'consumer.end_batch_process' },
+    on: (event: string, listener: BatchEnd) => {
+      if (event === 'consumer.end_batch_process') batchEnds.push(listener);
+      return () => undefined;
+    },
     connect: async () => undefined,
     subscribe: async () => undefined,
     run: async (options: { eachBatch: (payload: EachBatchPayload) => Promise<void> }) => {
@@ -29,7 +40,8 @@ function fakeConsumer() {
       events.push('disconnected');
     },
   } as unknown as Consumer;
-  const deliver = (partition: number, offsets: number[]): Promise<void> => {
+  /** Valid heartbeats at `offsets`, or `value` as it is (garbage, say). */
+  const deliver = (partition: number, offsets: number[], value?: Buffer): Promise<void> => {
     if (!eachBatch) throw new Error('the subscription has not started');
     const messages = offsets.map((offset) => {
       const envelope = createEnvelope(
@@ -37,11 +49,14 @@ function fakeConsumer() {
         { agentId: 'a1', instanceId: 'i1', team: 't', capabilities: ['c'], scopes: [], models: ['m'], maxConcurrency: 1, inFlight: 0, startedAt: new Date(0).toISOString() },
         { source: 'spec', correlationId: 'heartbeat:a1', agentId: 'a1' },
       );
-      return { offset: String(offset), key: Buffer.from('a1'), value: serializeEnvelope(envelope), headers: {} };
+      return { offset: String(offset), key: Buffer.from('a1'), value: value ?? serializeEnvelope(envelope), headers: {} };
     });
     return eachBatch({ batch: { topic: TOPICS.agentHeartbeats, partition, messages }, heartbeat: async () => undefined } as unknown as EachBatchPayload);
   };
-  return { consumer, commits, events, deliver };
+  const endBatch = (partition: number, offsetLag: number): void => {
+    for (const listener of batchEnds) listener({ payload: { topic: TOPICS.agentHeartbeats, partition, offsetLag: String(offsetLag) } });
+  };
+  return { consumer, commits, events, deliver, endBatch };
 }
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -140,5 +155,62 @@ describe('KafkaSubscription offset commits', () => {
     commits[1]?.answer();
     await closed;
     expect(events).toEqual(['commit 0@1', 'commit 0@2', 'disconnected']);
+  });
+});
+
+/** A reader collected on demand, so the spec reads exactly what the SDK aggregated. */
+class OnDemandReader extends sdkMetrics.MetricReader {
+  protected override onForceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  protected override onShutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+describe('KafkaSubscription metrics', () => {
+  const reader = new OnDemandReader();
+  const telemetry = startTelemetry({ serviceName: 'spec-bus-metrics', metricReaders: [reader] });
+  afterAll(() => telemetry.shutdown());
+
+  const points = async (name: string): Promise<Array<{ attributes: Record<string, unknown>; value: unknown }>> => {
+    const { resourceMetrics, errors } = await reader.collect();
+    expect(errors).toEqual([]);
+    const metric = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics).find((candidate) => candidate.descriptor.name === name);
+    return (metric?.dataPoints ?? []).map((point) => ({ attributes: point.attributes, value: point.value }));
+  };
+
+  it('reports the latest lag of each partition', async () => {
+    const { consumer, commits, endBatch } = fakeConsumer();
+    const subscription = await started(consumer, []);
+    endBatch(0, 40);
+    endBatch(1, 3);
+    endBatch(0, 12);
+    const partition = (id: string) => ({
+      'messaging.consumer.group.name': 'spec-group',
+      'messaging.destination.name': TOPICS.agentHeartbeats,
+      'messaging.destination.partition.id': id,
+    });
+    expect(await points('baton.consumer.lag')).toEqual(
+      expect.arrayContaining([
+        { attributes: partition('0'), value: 12 },
+        { attributes: partition('1'), value: 3 },
+      ]),
+    );
+    const closed = subscription.close();
+    for (const commit of commits) commit.answer();
+    await closed;
+  });
+
+  it('counts dead-lettered messages by group and topic', async () => {
+    const { consumer, commits, deliver } = fakeConsumer();
+    const subscription = await started(consumer, []);
+    await deliver(0, [0, 1], Buffer.from('not json'));
+    expect(await points('baton.consumer.dead_lettered')).toEqual([
+      { attributes: { 'messaging.consumer.group.name': 'spec-group', 'messaging.destination.name': TOPICS.agentHeartbeats }, value: 2 },
+    ]);
+    const closed = subscription.close();
+    for (const commit of commits) commit.answer();
+    await closed;
   });
 });

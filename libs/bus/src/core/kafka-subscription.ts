@@ -4,6 +4,7 @@ import { context as otelContext, trace } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, EachMessagePayload } from 'kafkajs';
 import { backoffDelayMs } from './backoff';
 import type { ResolvedBusConfig } from './bus-config';
+import { ConsumerLag, countDeadLettered } from './bus-metrics';
 import { endSpan, startConsumerSpan } from './bus-telemetry';
 import type {
   BatchMessageHandler,
@@ -49,6 +50,7 @@ export class KafkaSubscription implements Subscription {
   /** Offsets handled and not yet sent to the group coordinator: the next one to commit per partition. */
   private readonly uncommitted = new Map<string, { topic: string; partition: number; offset: string }>();
   private committing = false;
+  private readonly lag: ConsumerLag;
 
   constructor(
     readonly groupId: string,
@@ -58,10 +60,15 @@ export class KafkaSubscription implements Subscription {
     private readonly deps: SubscriptionDeps,
     /** When set, each fetched batch of a partition goes to it at once; a failing batch falls back to `handler` per message. */
     private readonly batchHandler?: BatchMessageHandler,
-  ) {}
+  ) {
+    this.lag = new ConsumerLag(groupId);
+  }
 
   async start(options: { fromBeginning: boolean; partitionsConsumedConcurrently: number }): Promise<void> {
     const { consumer, config } = this.deps;
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      this.lag.record(payload.topic, payload.partition, Number(payload.offsetLag));
+    });
     await consumer.connect();
     await consumer.subscribe({
       topics: this.topics.map((topic) => `${config.topicPrefix}${topic}`),
@@ -87,6 +94,7 @@ export class KafkaSubscription implements Subscription {
     // Drain before kafkajs stops: once its runner is stopping, commitOffsets silently does nothing.
     await this.drained();
     await this.deps.consumer.disconnect();
+    this.lag.close();
     this.deps.onClosed(this);
   }
 
@@ -318,6 +326,7 @@ export class KafkaSubscription implements Subscription {
       headers: buildDeadLetterHeaders(source, reason, attempts, new Date()),
     });
     this.deps.stats.deadLettered += 1;
+    countDeadLettered(this.groupId, source.topic);
     this.deps.config.logger.error('message dead-lettered', {
       topic: source.topic,
       partition: source.partition,
