@@ -36,7 +36,7 @@ import {
   type WorkflowDefinition,
   type taskAssigned,
 } from '@baton/contracts';
-import { spawnApp, type SpawnedApp } from '@baton/testing';
+import { dropTestSchema, spawnApp, type SpawnedApp } from '@baton/testing';
 import { up } from '../infra/infra';
 import { measureBareKafkaRoundTrip, summarise, type LatencySummary } from './bare-kafka-round-trip';
 import { measureDurableStepFloor } from './durable-step-floor';
@@ -209,6 +209,7 @@ async function main(): Promise<void> {
 
   let router: SpawnedApp | undefined;
   let agents: Agents | undefined;
+  const schema = `benchr_${prefix.slice(7, 15)}`;
   const bus = new KafkaBus({ brokers: endpoints.kafka.brokers, clientId: 'bench-router', topicPrefix: prefix });
   try {
     router = await spawnApp({
@@ -219,7 +220,7 @@ async function main(): Promise<void> {
         KAFKA_BROKERS: endpoints.kafka.brokers.join(','),
         BATON_TOPIC_PREFIX: prefix,
         DATABASE_URL: endpoints.postgres.url,
-        ROUTER_DB_SCHEMA: `benchr_${prefix.slice(7, 15)}`,
+        ROUTER_DB_SCHEMA: schema,
         BATON_API_KEYS: 'bench-key-0123456789abcdef',
         BATON_LOG_LEVEL: 'warn',
       },
@@ -309,6 +310,7 @@ async function main(): Promise<void> {
     agents?.stop();
     await bus.disconnect().catch(() => undefined);
     await router?.stop();
+    await dropTestSchema(endpoints.postgres.url, schema).catch(() => undefined);
   }
 }
 

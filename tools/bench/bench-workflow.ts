@@ -17,7 +17,7 @@ import {
   workflowRequested,
   type WorkflowDefinition,
 } from '@baton/contracts';
-import { spawnApp, type SpawnedApp } from '@baton/testing';
+import { dropTestSchema, spawnApp, type SpawnedApp } from '@baton/testing';
 import { up } from '../infra/infra';
 import { measureBareKafkaRoundTrip, summarise, type LatencySummary } from './bare-kafka-round-trip';
 
@@ -60,6 +60,7 @@ async function main(): Promise<void> {
   const common = { KAFKA_BROKERS: endpoints.kafka.brokers.join(','), BATON_TOPIC_PREFIX: prefix };
   const logDir = join(ROOT, '.baton', 'bench-logs');
   const apps: SpawnedApp[] = [];
+  const schema = `bench_${prefix.slice(6, 14)}`;
   const bus = new KafkaBus({ brokers: endpoints.kafka.brokers, clientId: 'bench-workflow', topicPrefix: prefix });
   try {
     apps.push(
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
         env: {
           ...common,
           DATABASE_URL: endpoints.postgres.url,
-          ROUTER_DB_SCHEMA: `bench_${prefix.slice(6, 14)}`,
+          ROUTER_DB_SCHEMA: schema,
           BATON_API_KEYS: 'bench-key-0123456789abcdef',
           BATON_LOG_LEVEL: 'warn',
         },
@@ -146,6 +147,7 @@ async function main(): Promise<void> {
   } finally {
     await bus.disconnect().catch(() => undefined);
     await Promise.allSettled(apps.map((app) => app.stop()));
+    await dropTestSchema(endpoints.postgres.url, schema).catch(() => undefined);
   }
 }
 

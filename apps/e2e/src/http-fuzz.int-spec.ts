@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
-import { clearNeo4jPrefix, spawnApp, testInfra, uniqueName, type SpawnedApp } from '@baton/testing';
+import { clearNeo4jPrefix, dropTestSchema, spawnApp, testInfra, uniqueName, type SpawnedApp } from '@baton/testing';
 import { projectTool } from './project-tool';
 import { spawnContextGraph } from './runner-fixture';
 
@@ -81,6 +81,7 @@ function expectClean(result: FuzzRun, openapiFile: string): void {
 
 describe('HTTP APIs under schemathesis', () => {
   const infra = testInfra();
+  const routerSchema = uniqueName('router').replace(/[^a-z0-9_]/g, '_');
   let st: string;
 
   beforeAll(async () => {
@@ -99,7 +100,7 @@ describe('HTTP APIs under schemathesis', () => {
           KAFKA_BROKERS: infra.kafka.brokers.join(','),
           BATON_TOPIC_PREFIX: `${uniqueName('e2e-fuzz')}.`,
           DATABASE_URL: infra.postgres.url,
-          ROUTER_DB_SCHEMA: uniqueName('router').replace(/[^a-z0-9_]/g, '_'),
+          ROUTER_DB_SCHEMA: routerSchema,
           BATON_API_KEYS: API_KEY,
         },
       });
@@ -107,6 +108,7 @@ describe('HTTP APIs under schemathesis', () => {
 
     afterAll(async () => {
       await router?.stop();
+      await dropTestSchema(infra.postgres.url, routerSchema);
     });
 
     it('answers every generated request with a documented status, content type and body, and never a 5xx', async () => {

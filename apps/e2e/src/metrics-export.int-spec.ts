@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { RawKafka } from '@baton/bus/testing';
 import { TOPICS } from '@baton/contracts';
 import { FakeModelServer, openAiText } from '@baton/llm-gateway/testing';
-import { expectEventually, freePort, spawnApp, testInfra, uniqueName, type SpawnedApp } from '@baton/testing';
+import { dropTestSchema, expectEventually, freePort, spawnApp, testInfra, uniqueName, type SpawnedApp } from '@baton/testing';
 import { agentsAnnounced } from './router-agents-ready';
 import { writeRunnerFixture } from './runner-fixture';
 
@@ -104,6 +104,7 @@ class MetricsCollector {
 
 describe('metrics export, end to end', () => {
   const infra = testInfra();
+  const routerSchema = uniqueName('router_metrics').replace(/[^a-z0-9_]/g, '_');
   const topicPrefix = `${uniqueName('e2e-metrics')}.`;
   const collector = new MetricsCollector();
   const models = new FakeModelServer();
@@ -153,7 +154,7 @@ maxConcurrency: 4
           ...common,
           ROUTER_PORT: String(routerPort),
           DATABASE_URL: infra.postgres.url,
-          ROUTER_DB_SCHEMA: uniqueName('router_metrics').replace(/[^a-z0-9_]/g, '_'),
+          ROUTER_DB_SCHEMA: routerSchema,
           BATON_API_KEYS: API_KEY,
         },
       }).then((app) => (router = app)),
@@ -178,6 +179,7 @@ maxConcurrency: 4
 
   afterAll(async () => {
     await Promise.allSettled([router?.stop(), runner?.stop(), raw?.close()]);
+    await dropTestSchema(infra.postgres.url, routerSchema);
     await Promise.allSettled([collector.stop(), models.stop()]);
   });
 

@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WorkflowDefinitionInput } from '@baton/contracts';
-import { expectEventually, freePort, spawnApp, testInfra, uniqueName, type SpawnedApp } from '@baton/testing';
+import { dropTestSchema, expectEventually, freePort, spawnApp, testInfra, uniqueName, type SpawnedApp } from '@baton/testing';
 import { TestAgents } from './router-test-agents';
 
 const API_KEY = 'e2e-test-key-0123456789abcdef';
@@ -36,6 +36,7 @@ interface AgentView {
 
 describe('router assignment, end to end', () => {
   const infra = testInfra();
+  const routerSchema = uniqueName('router').replace(/[^a-z0-9_]/g, '_');
   const topicPrefix = `${uniqueName('e2e-assign')}.`;
   let router: SpawnedApp;
   let agents: TestAgents;
@@ -99,7 +100,7 @@ describe('router assignment, end to end', () => {
         BATON_TOPIC_PREFIX: topicPrefix,
         ROUTER_PORT: String(port),
         DATABASE_URL: infra.postgres.url,
-        ROUTER_DB_SCHEMA: uniqueName('router').replace(/[^a-z0-9_]/g, '_'),
+        ROUTER_DB_SCHEMA: routerSchema,
         BATON_API_KEYS: API_KEY,
         ROUTER_POLICY_FILE: policyFile,
         ROUTER_AGENT_TIMEOUT_MS: '2000',
@@ -111,6 +112,7 @@ describe('router assignment, end to end', () => {
 
   afterAll(async () => {
     await Promise.allSettled([router?.stop(), agents?.stop()]);
+    await dropTestSchema(infra.postgres.url, routerSchema);
     if (folder) await rm(folder, { recursive: true, force: true });
   });
 

@@ -11,7 +11,7 @@ import { KafkaBus } from '@baton/bus';
 import { RawKafka } from '@baton/bus/testing';
 import { TOPICS, createEnvelope, decodeEnvelope, workflowRequested, type WorkflowDefinition } from '@baton/contracts';
 import { FakeModelServer, openAiText } from '@baton/llm-gateway/testing';
-import { expectEventually, freePort, spawnApp, testInfra, uniqueName, type SpawnedApp } from '@baton/testing';
+import { dropTestSchema, expectEventually, freePort, spawnApp, testInfra, uniqueName, type SpawnedApp } from '@baton/testing';
 import { writeRunnerFixture } from './runner-fixture';
 
 const API_KEY = 'e2e-test-key-0123456789abcdef';
@@ -154,6 +154,7 @@ describe('router: 1 MB step outputs by claim check; unknown capabilities and ove
 
   afterAll(async () => {
     await Promise.allSettled([router?.stop(), runner?.stop(), raw?.close(), db?.end()]);
+    await dropTestSchema(infra.postgres.url, schema);
     await models.stop();
   });
 

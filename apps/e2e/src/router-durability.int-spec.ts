@@ -16,7 +16,7 @@ import {
   type JsonValue,
   type WorkflowDefinitionInput,
 } from '@baton/contracts';
-import { expectEventually, freePort, spawnApp, testInfra, uniqueName, type SpawnedApp } from '@baton/testing';
+import { dropTestSchema, expectEventually, freePort, spawnApp, testInfra, uniqueName, type SpawnedApp } from '@baton/testing';
 import { projectWorkflows } from './router-event-log';
 import { ALL_CAPABILITIES, TestAgents } from './router-test-agents';
 import { agentsAnnounced } from './router-agents-ready';
@@ -183,6 +183,7 @@ describe('router durability, end to end', () => {
 
   afterAll(async () => {
     await Promise.allSettled([router?.stop(), agents?.stop(), bus?.disconnect(), raw?.close()]);
+    await dropTestSchema(infra.postgres.url, schema);
   });
 
   it(`finishes every workflow of every pattern with the undisturbed result through ${KILLS} SIGKILLs, deciding no attempt twice; the event log rebuilds the database`, async () => {

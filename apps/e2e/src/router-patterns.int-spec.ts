@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { KafkaBus } from '@baton/bus';
 import { RawKafka } from '@baton/bus/testing';
 import { TOPICS, createEnvelope, dlqTopic, workflowRequestedByName, type WorkflowDefinitionInput } from '@baton/contracts';
-import { expectEventually, freePort, spawnApp, testInfra, uniqueName, type SpawnedApp } from '@baton/testing';
+import { dropTestSchema, expectEventually, freePort, spawnApp, testInfra, uniqueName, type SpawnedApp } from '@baton/testing';
 import { ALL_CAPABILITIES, TestAgents } from './router-test-agents';
 import { agentsAnnounced } from './router-agents-ready';
 
@@ -37,6 +37,7 @@ interface WorkflowView {
 
 describe('router patterns, end to end', () => {
   const infra = testInfra();
+  const routerSchema = uniqueName('router').replace(/[^a-z0-9_]/g, '_');
   const topicPrefix = `${uniqueName('e2e-router')}.`;
   let router: SpawnedApp;
   let agents: TestAgents;
@@ -105,7 +106,7 @@ describe('router patterns, end to end', () => {
         BATON_TOPIC_PREFIX: topicPrefix,
         ROUTER_PORT: String(port),
         DATABASE_URL: infra.postgres.url,
-        ROUTER_DB_SCHEMA: uniqueName('router').replace(/[^a-z0-9_]/g, '_'),
+        ROUTER_DB_SCHEMA: routerSchema,
         BATON_API_KEYS: API_KEY,
         ROUTER_DEFINITIONS_DIR: folder,
         ROUTER_RETRY_BACKOFF_MS: '100',
@@ -117,6 +118,7 @@ describe('router patterns, end to end', () => {
 
   afterAll(async () => {
     await Promise.allSettled([router?.stop(), agents?.stop()]);
+    await dropTestSchema(infra.postgres.url, routerSchema);
     if (folder) await rm(folder, { recursive: true, force: true });
   });
 

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { KafkaBus } from '@baton/bus';
 import { createEnvelope, workflowDefinitionSchema, workflowRequested } from '@baton/contracts';
-import { expectEventually, freePort, spawnApp, testInfra, uniqueName, type SpawnedApp } from '@baton/testing';
+import { dropTestSchema, expectEventually, freePort, spawnApp, testInfra, uniqueName, type SpawnedApp } from '@baton/testing';
 import { TestAgents } from './router-test-agents';
 import { agentsAnnounced } from './router-agents-ready';
 
@@ -17,6 +17,7 @@ const TEAMS = 10;
 
 describe('router scale, end to end', () => {
   const infra = testInfra();
+  const routerSchema = uniqueName('router').replace(/[^a-z0-9_]/g, '_');
   const topicPrefix = `${uniqueName('e2e-scale')}.`;
   let router: SpawnedApp;
   let agents: TestAgents;
@@ -33,7 +34,7 @@ describe('router scale, end to end', () => {
         BATON_TOPIC_PREFIX: topicPrefix,
         ROUTER_PORT: String(port),
         DATABASE_URL: infra.postgres.url,
-        ROUTER_DB_SCHEMA: uniqueName('router').replace(/[^a-z0-9_]/g, '_'),
+        ROUTER_DB_SCHEMA: routerSchema,
         BATON_API_KEYS: API_KEY,
         BATON_LOG_LEVEL: 'warn',
         ROUTER_TIMER_INTERVAL_MS: '100',
@@ -58,6 +59,7 @@ describe('router scale, end to end', () => {
 
   afterAll(async () => {
     await Promise.allSettled([router?.stop(), agents?.stop(), bus?.disconnect()]);
+    await dropTestSchema(infra.postgres.url, routerSchema);
   });
 
   it(`runs ${WORKFLOWS} workflows at once over ${AGENTS} agents in ${TEAMS} teams without an error or a stuck workflow`, async () => {

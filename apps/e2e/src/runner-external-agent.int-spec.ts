@@ -10,7 +10,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { TEST_LOG_DIR, expectEventually, freePort, spawnApp, testInfra, uniqueName, type SpawnedApp } from '@baton/testing';
+import { dropTestSchema, expectEventually, freePort, spawnApp, TEST_LOG_DIR, testInfra, uniqueName, type SpawnedApp } from '@baton/testing';
 import { agentsAnnounced } from './router-agents-ready';
 
 const API_KEY = 'e2e-external-key-0123456789abcdef';
@@ -26,6 +26,7 @@ interface StepView {
 
 describe('an external agent speaking the topics, end to end', () => {
   const infra = testInfra();
+  const routerSchema = uniqueName('router_ext').replace(/[^a-z0-9_]/g, '_');
   const topicPrefix = `${uniqueName('e2e-ext')}.`;
   let router: SpawnedApp;
   let runner: SpawnedApp;
@@ -42,7 +43,7 @@ describe('an external agent speaking the topics, end to end', () => {
         env: {
           ...common,
           DATABASE_URL: infra.postgres.url,
-          ROUTER_DB_SCHEMA: uniqueName('router_ext').replace(/[^a-z0-9_]/g, '_'),
+          ROUTER_DB_SCHEMA: routerSchema,
           BATON_API_KEYS: API_KEY,
         },
       }).then((app) => (router = app)),
@@ -84,6 +85,7 @@ describe('an external agent speaking the topics, end to end', () => {
   afterAll(async () => {
     agent?.kill('SIGTERM');
     await Promise.allSettled([router?.stop(), runner?.stop()]);
+    await dropTestSchema(infra.postgres.url, routerSchema);
   });
 
   it('executes a workflow step through the real router, next to a runner-hosted step', async () => {

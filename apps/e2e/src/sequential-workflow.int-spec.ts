@@ -13,7 +13,7 @@ import {
   workflowRequested,
   type WorkflowDefinition,
 } from '@baton/contracts';
-import { expectEventually, freePort, spawnApp, testInfra, uniqueName, type SpawnedApp } from '@baton/testing';
+import { dropTestSchema, expectEventually, freePort, spawnApp, testInfra, uniqueName, type SpawnedApp } from '@baton/testing';
 import { agentsAnnounced } from './router-agents-ready';
 
 const API_KEY = 'e2e-test-key-0123456789abcdef';
@@ -36,6 +36,7 @@ const twoSteps: WorkflowDefinition = {
 
 describe('sequential workflow, end to end', () => {
   const infra = testInfra();
+  const routerSchema = uniqueName('router').replace(/[^a-z0-9_]/g, '_');
   const topicPrefix = `${uniqueName('e2e')}.`;
   let router: SpawnedApp;
   let runner: SpawnedApp;
@@ -85,7 +86,7 @@ describe('sequential workflow, end to end', () => {
           ...common,
           ROUTER_PORT: String(routerPort),
           DATABASE_URL: infra.postgres.url,
-          ROUTER_DB_SCHEMA: uniqueName('router').replace(/[^a-z0-9_]/g, '_'),
+          ROUTER_DB_SCHEMA: routerSchema,
           BATON_API_KEYS: API_KEY,
         },
       }),
@@ -102,6 +103,7 @@ describe('sequential workflow, end to end', () => {
 
   afterAll(async () => {
     await Promise.allSettled([router?.stop(), runner?.stop(), raw?.close()]);
+    await dropTestSchema(infra.postgres.url, routerSchema);
   });
 
   it('runs a two-step workflow submitted over HTTP, feeding step one into step two', async () => {
