@@ -1,19 +1,8 @@
-import { metrics as sdkMetrics } from '@opentelemetry/sdk-node';
 import { createMetrics } from './metrics';
 import { startTelemetry, type TelemetryHandle } from './start-telemetry';
+import { OnDemandMetricReader } from './testing/on-demand-metric-reader';
 
-/** A reader collected on demand, so the spec reads exactly what the SDK aggregated. */
-class OnDemandReader extends sdkMetrics.MetricReader {
-  // Nothing is buffered: collect() reads the SDK's aggregation directly.
-  protected override onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected override onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
-const reader = new OnDemandReader();
+const reader = new OnDemandMetricReader();
 let telemetry: TelemetryHandle;
 
 beforeAll(() => {

@@ -1,26 +1,15 @@
-import { metrics as sdkMetrics } from '@opentelemetry/sdk-node';
 import { startTelemetry } from '@baton/telemetry';
+import { OnDemandMetricReader } from '@baton/telemetry/testing';
 import type { WorkflowStepEntity } from '../persistence/workflow-step.entity';
 import type { WorkflowEntity } from '../persistence/workflow.entity';
 import { TransitionMetrics } from './workflow-metrics';
 
-class OnDemandReader extends sdkMetrics.MetricReader {
-  protected override onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected override onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
-const reader = new OnDemandReader();
+const reader = new OnDemandMetricReader();
 const telemetry = startTelemetry({ serviceName: 'spec-router-metrics', metricReaders: [reader] });
 afterAll(() => telemetry.shutdown());
 
 async function histogram(name: string): Promise<Array<{ attributes: Record<string, unknown>; count: number; sum: number }>> {
-  const { resourceMetrics } = await reader.collect();
-  const metric = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics).find((candidate) => candidate.descriptor.name === name);
-  return (metric?.dataPoints ?? []).map((point) => {
+  return (await reader.points(name)).map((point) => {
     const value = point.value as { count: number; sum: number };
     return { attributes: point.attributes, count: value.count, sum: value.sum };
   });

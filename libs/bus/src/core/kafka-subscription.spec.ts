@@ -1,7 +1,7 @@
 import type { Consumer, EachBatchPayload } from 'kafkajs';
-import { metrics as sdkMetrics } from '@opentelemetry/sdk-node';
 import { TOPICS, agentHeartbeat, createEnvelope, serializeEnvelope } from '@baton/contracts';
 import { startTelemetry } from '@baton/telemetry';
+import { OnDemandMetricReader } from '@baton/telemetry/testing';
 import { resolveBusConfig } from './bus-config';
 import type { BusStats, ConsumedMessage } from './bus-types';
 import { KafkaSubscription } from './kafka-subscription';
@@ -158,27 +158,12 @@ describe('KafkaSubscription offset commits', () => {
   });
 });
 
-/** A reader collected on demand, so the spec reads exactly what the SDK aggregated. */
-class OnDemandReader extends sdkMetrics.MetricReader {
-  protected override onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected override onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
 describe('KafkaSubscription metrics', () => {
-  const reader = new OnDemandReader();
+  const reader = new OnDemandMetricReader();
   const telemetry = startTelemetry({ serviceName: 'spec-bus-metrics', metricReaders: [reader] });
   afterAll(() => telemetry.shutdown());
 
-  const points = async (name: string): Promise<Array<{ attributes: Record<string, unknown>; value: unknown }>> => {
-    const { resourceMetrics, errors } = await reader.collect();
-    expect(errors).toEqual([]);
-    const metric = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics).find((candidate) => candidate.descriptor.name === name);
-    return (metric?.dataPoints ?? []).map((point) => ({ attributes: point.attributes, value: point.value }));
-  };
+  const points = (name: string) => reader.points(name);
 
   it('reports the latest lag of each partition', async () => {
     const { consumer, commits, endBatch } = fakeConsumer();

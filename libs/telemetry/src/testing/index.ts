@@ -1,0 +1,1 @@
+export { OnDemandMetricReader, type CollectedPoint } from './on-demand-metric-reader';
