@@ -12,6 +12,7 @@ import { CreateWorkflows1732440000000 } from './persistence/migrations/173244000
 import { Patterns1732500000000 } from './persistence/migrations/1732500000000-patterns';
 import { AgentReservation1732700000000 } from './persistence/migrations/1732700000000-agent-reservation';
 import { Agents1732600000000 } from './persistence/migrations/1732600000000-agents';
+import { WorkflowTrace1732800000000 } from './persistence/migrations/1732800000000-workflow-trace';
 import { AgentEntity } from './persistence/agent.entity';
 import { WorkflowDefinitionEntity } from './persistence/workflow-definition.entity';
 import { WorkflowStepEntity } from './persistence/workflow-step.entity';
@@ -49,7 +50,7 @@ import { WorkflowsModule } from './workflows/workflows.module';
         schema: config.dbSchema,
         claims: { claimThresholdBytes: config.claimThresholdBytes, retentionDays: config.claimRetentionDays },
         entities: [WorkflowEntity, WorkflowStepEntity, WorkflowDefinitionEntity, AgentEntity],
-        migrations: [CreateWorkflows1732440000000, Patterns1732500000000, Agents1732600000000, AgentReservation1732700000000],
+        migrations: [CreateWorkflows1732440000000, Patterns1732500000000, Agents1732600000000, AgentReservation1732700000000, WorkflowTrace1732800000000],
       }),
     }),
     WorkflowsModule,

@@ -35,12 +35,13 @@ export class WorkflowStore {
         json(workflow.error),
         workflow.correlationId,
         workflow.requestedBy,
+        workflow.traceParent,
       ]),
-      ['uuid', 'text', 'jsonb', 'text', 'jsonb', 'text', 'jsonb', 'jsonb', 'text', 'text'],
+      ['uuid', 'text', 'jsonb', 'text', 'jsonb', 'text', 'jsonb', 'jsonb', 'text', 'text', 'text'],
     );
     const rows: Array<{ id: string }> = await manager.query(
       `INSERT INTO ${this.table('workflows')}
-         (id, name, definition, definition_name, input, status, output, error, correlation_id, requested_by)
+         (id, name, definition, definition_name, input, status, output, error, correlation_id, requested_by, trace_parent)
        ${sql}
        ON CONFLICT (id) DO NOTHING RETURNING id`,
       values,
@@ -216,6 +217,7 @@ export interface WorkflowRow {
   error: { code: string; message: string } | null;
   correlation_id: string;
   requested_by: string;
+  trace_parent: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -278,6 +280,7 @@ function workflowOf(row: WorkflowRow): WorkflowEntity {
     error: row.error,
     correlationId: row.correlation_id,
     requestedBy: row.requested_by,
+    traceParent: row.trace_parent,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -39,6 +39,10 @@ export class WorkflowEntity {
   @Column('text', { name: 'requested_by' })
   requestedBy!: string;
 
+  /** W3C traceparent of the span the workflow started in (null when tracing is off). */
+  @Column('text', { name: 'trace_parent', nullable: true })
+  traceParent!: string | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 

@@ -1,15 +1,18 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { KafkaBus, type ConsumedMessage } from '@baton/bus';
-import { TASK_COMPLETED, TASK_FAILED, TOPICS, type Envelope, type PayloadOf, type taskCompleted, type taskFailed } from '@baton/contracts';
+import { TASK_COMPLETED, TASK_FAILED, TOPICS } from '@baton/contracts';
 import { ROUTER_CONFIG, type RouterConfig } from '../config/router-config';
-import { WorkflowsService } from './workflows.service';
+import { WorkflowsService, type TaskResult } from './workflows.service';
 
 export const TASK_RESULTS_GROUP = 'router.task-results';
 
-type TaskResult = Envelope<PayloadOf<typeof taskCompleted>> | Envelope<PayloadOf<typeof taskFailed>>;
-
 const isTaskResult = (message: ConsumedMessage): boolean =>
   message.envelope.type === TASK_COMPLETED || message.envelope.type === TASK_FAILED;
+
+const taskResultOf = ({ envelope, traceContext }: ConsumedMessage): TaskResult => ({
+  envelope: envelope as TaskResult['envelope'],
+  traceContext,
+});
 
 /**
  * Task results are consumed a fetched batch at a time (their own consumer
@@ -31,9 +34,9 @@ export class TaskResultsConsumer implements OnApplicationBootstrap {
       groupId: TASK_RESULTS_GROUP,
       topics: [TOPICS.tasksResults],
       partitionsConsumedConcurrently: this.config.consumerConcurrency,
-      batchHandler: (messages) => this.workflows.onTaskResults(messages.filter(isTaskResult).map((m) => m.envelope as TaskResult)),
+      batchHandler: (messages) => this.workflows.onTaskResults(messages.filter(isTaskResult).map(taskResultOf)),
       handler: async (message) => {
-        if (isTaskResult(message)) await this.workflows.onTaskResults([message.envelope as TaskResult]);
+        if (isTaskResult(message)) await this.workflows.onTaskResults([taskResultOf(message)]);
       },
     });
   }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Context } from '@opentelemetry/api';
 import { KafkaBus, NonRetryableError, type ConsumedMessage } from '@baton/bus';
 import {
   TOPICS,
@@ -51,25 +52,25 @@ export class WorkflowRequestsConsumer implements OnApplicationBootstrap {
 
   private async onRequests(messages: readonly ConsumedMessage[]): Promise<void> {
     const accepted: Accepted[] = [];
-    for (const { envelope } of messages) {
-      const command = await this.commandOf(envelope);
+    for (const { envelope, traceContext } of messages) {
+      const command = await this.commandOf(envelope, traceContext);
       if (command && !(await this.rejected(command))) accepted.push(command);
     }
     await this.workflows.startFromRequests(accepted);
   }
 
-  private async commandOf(envelope: Envelope): Promise<Accepted | undefined> {
+  private async commandOf(envelope: Envelope, traceContext: Context): Promise<Accepted | undefined> {
     switch (envelope.type) {
       case WORKFLOW_REQUESTED: {
         const { workflowId, definition, input, requestedBy } = (envelope as Requested).payload;
-        return { workflowId, definition, input, requestedBy, cause: envelope };
+        return { workflowId, definition, input, requestedBy, cause: envelope, traceContext };
       }
       case WORKFLOW_REQUESTED_BY_NAME: {
         // Event-driven start: a trigger (or any publisher) names a registered definition.
         const { workflowId, definitionName, input, requestedBy } = (envelope as RequestedByName).payload;
         try {
           const { definition } = await this.definitions.get(definitionName);
-          return { workflowId, definition, definitionName, input, requestedBy, cause: envelope };
+          return { workflowId, definition, definitionName, input, requestedBy, cause: envelope, traceContext };
         } catch (error) {
           // An unknown name will not become known by retrying this message: dead-letter it with the reason.
           if (error instanceof DefinitionNotFoundError) throw new NonRetryableError(error.message);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { type Context, context, type Span, trace } from '@opentelemetry/api';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
   TASK_COMPLETED,
@@ -29,6 +30,7 @@ import {
 } from '@baton/contracts';
 import { Inbox, Outbox, queued, type QueuedMessage } from '@baton/persistence';
 import { AgentRegistry, type AgentAssignments } from '../agents/agent-registry.service';
+import type { Assignment } from '../agents/assignment';
 import { ROUTER_CONFIG, type RouterConfig } from '../config/router-config';
 import { fromStoredJson, toStoredJson } from '../persistence/stored-json';
 import { WorkflowStepEntity } from '../persistence/workflow-step.entity';
@@ -37,6 +39,7 @@ import { WorkflowStore, type WorkflowRow } from '../persistence/workflow-store';
 import { decide, type NodeSpec, type NodeState } from './engine/workflow-engine';
 import { WorkflowNotFoundError, WorkflowNotRunningError } from './workflow-errors';
 import { TransitionMetrics } from './workflow-metrics';
+import { inWorkflowTrace, recordRoute, SPAN_ATTRIBUTES, startWorkflowSpan, traceParentOf } from './workflow-tracing';
 
 const SOURCE = 'router';
 
@@ -48,6 +51,14 @@ export interface StartWorkflow {
   requestedBy: string;
   /** The message that asked for it, when it came over Kafka. */
   cause?: Envelope;
+  /** The trace the workflow joins: the request message's; by default the active one (an HTTP request's). */
+  traceContext?: Context;
+}
+
+/** A task result with the trace context of the message that carried it. */
+export interface TaskResult {
+  envelope: Envelope<TaskCompletedPayload> | Envelope<TaskFailedPayload>;
+  traceContext: Context;
 }
 
 type TaskCompletedPayload = PayloadOf<typeof taskCompleted>;
@@ -143,8 +154,9 @@ export class WorkflowsService {
    * applies each result in order and writes everything together. A batch that
    * fails is handled again one result at a time by the consumer.
    */
-  async onTaskResults(envelopes: ReadonlyArray<Envelope<TaskCompletedPayload> | Envelope<TaskFailedPayload>>): Promise<void> {
-    if (envelopes.length === 0) return;
+  async onTaskResults(results: readonly TaskResult[]): Promise<void> {
+    if (results.length === 0) return;
+    const envelopes = results.map((result) => result.envelope);
     await this.inTransaction(async (manager) => {
       // Claim and lock in one round trip: the workflows of the whole batch are locked (redeliveries included), and their
       // steps are read in the next statement, after any wait for those locks.
@@ -155,7 +167,7 @@ export class WorkflowsService {
         envelopes.map((envelope) => envelope.id),
         this.store.lockWorkflowsStatement(workflowIds),
       );
-      const todo = envelopes.filter((envelope) => fresh.has(envelope.id));
+      const todo = results.filter(({ envelope }) => fresh.has(envelope.id));
       if (todo.length === 0) return;
       const workflows = this.store.workflowsOf(rows);
       const running = workflows.filter((workflow) => workflow.status === 'running');
@@ -164,7 +176,7 @@ export class WorkflowsService {
       const transitions = new Map(
         running.map((workflow) => [workflow.id, new Transition(manager, workflow, steps.get(workflow.id) ?? [], assignments)]),
       );
-      for (const envelope of todo) {
+      for (const { envelope, traceContext } of todo) {
         const workflowId = envelope.payload.workflowId.toLowerCase();
         const t = transitions.get(workflowId);
         if (!t) {
@@ -172,8 +184,11 @@ export class WorkflowsService {
           this.logger.warn({ msg: 'task result for a workflow that is not running ignored', workflowId, status, type: envelope.type });
           continue;
         }
-        if (envelope.type === TASK_COMPLETED) this.applyCompleted(t, envelope as Envelope<TaskCompletedPayload>);
-        else this.applyFailed(t, envelope as Envelope<TaskFailedPayload>);
+        // What the result causes continues the trace of the message that carried it.
+        context.with(traceContext, () => {
+          if (envelope.type === TASK_COMPLETED) this.applyCompleted(t, envelope as Envelope<TaskCompletedPayload>);
+          else this.applyFailed(t, envelope as Envelope<TaskFailedPayload>);
+        });
       }
       await this.write([...transitions.values()]);
     });
@@ -226,7 +241,7 @@ export class WorkflowsService {
     let count = 0;
     for (const { workflowId, stepId } of due) {
       await this.inTransaction((manager) =>
-        this.transition(manager, workflowId, async (t) => {
+        this.transition(manager, workflowId, 'retry step', async (t) => {
           const step = t.find(stepId);
           if (!step || step.status !== 'retry_wait' || !step.spec || (step.notBefore && step.notBefore > new Date())) return;
           this.dispatchAttempt(t, step, step.spec, step.attempt + 1, this.own(t.workflow));
@@ -251,7 +266,7 @@ export class WorkflowsService {
     let count = 0;
     for (const { workflowId, stepId } of overdue) {
       await this.inTransaction((manager) =>
-        this.transition(manager, workflowId, async (t) => {
+        this.transition(manager, workflowId, 'expire attempt', async (t) => {
           const step = t.find(stepId);
           if (!step || step.status !== 'dispatched' || !step.deadlineAt || step.deadlineAt > new Date()) return;
           const meta = this.own(t.workflow);
@@ -276,24 +291,31 @@ export class WorkflowsService {
       const workflow = await this.store.lockWorkflow(manager, workflowId);
       if (!workflow) throw new WorkflowNotFoundError(workflowId);
       if (workflow.status !== 'running') throw new WorkflowNotRunningError(workflowId, workflow.status);
-      const t = new Transition(manager, workflow, await this.store.steps(manager, workflowId), this.registry.assignments(manager));
-      const meta = this.own(workflow);
-      for (const step of t.steps) {
-        if (step.status !== 'dispatched' && step.status !== 'retry_wait' && step.status !== 'waiting_for_agent') continue;
-        if (step.status === 'dispatched') this.cancelAttempt(t, step, 'workflow_cancelled', meta);
-        step.status = 'cancelled';
-        step.deadlineAt = null;
-        step.notBefore = null;
-        step.completedAt = new Date();
-        t.touch(step);
-      }
-      workflow.status = 'cancelled';
-      workflow.error = { code: 'cancelled', message: reason };
-      t.workflowFinished = true;
-      t.emit(workflowCancelled, { workflowId, reason, requestedBy }, meta);
-      await this.write([t]);
+      await inWorkflowTrace('cancel workflow', workflow.traceParent, { [SPAN_ATTRIBUTES.workflowId]: workflow.id }, () =>
+        this.cancelIn(manager, workflow, requestedBy, reason),
+      );
     });
     return this.get(workflowId);
+  }
+
+  private async cancelIn(manager: EntityManager, workflow: WorkflowEntity, requestedBy: string, reason: string): Promise<void> {
+    const workflowId = workflow.id;
+    const t = new Transition(manager, workflow, await this.store.steps(manager, workflowId), this.registry.assignments(manager));
+    const meta = this.own(workflow);
+    for (const step of t.steps) {
+      if (step.status !== 'dispatched' && step.status !== 'retry_wait' && step.status !== 'waiting_for_agent') continue;
+      if (step.status === 'dispatched') this.cancelAttempt(t, step, 'workflow_cancelled', meta);
+      step.status = 'cancelled';
+      step.deadlineAt = null;
+      step.notBefore = null;
+      step.completedAt = new Date();
+      t.touch(step);
+    }
+    workflow.status = 'cancelled';
+    workflow.error = { code: 'cancelled', message: reason };
+    t.workflowFinished = true;
+    t.emit(workflowCancelled, { workflowId, reason, requestedBy }, meta);
+    await this.write([t]);
   }
 
   /** A transaction whose transitions' metrics are recorded after it committed. */
@@ -319,15 +341,23 @@ export class WorkflowsService {
   /** Creates the workflows (a workflow id that exists already is left alone) and dispatches their first steps. */
   private async startIn(manager: EntityManager, commands: readonly StartWorkflow[]): Promise<void> {
     const now = new Date();
-    const byId = new Map<string, { command: StartWorkflow; workflow: WorkflowEntity }>();
+    const byId = new Map<string, { command: StartWorkflow; workflow: WorkflowEntity; span: Span; spanContext: Context }>();
     for (const command of commands) {
       const id = command.workflowId.toLowerCase();
       if (byId.has(id)) {
         this.logger.warn({ msg: 'workflow requested twice in one batch; the later request ignored', workflowId: command.workflowId });
         continue;
       }
+      const parent = command.traceContext ?? context.active();
+      const span = startWorkflowSpan(parent, {
+        [SPAN_ATTRIBUTES.workflowId]: command.workflowId,
+        [SPAN_ATTRIBUTES.workflowName]: command.definition.name,
+        [SPAN_ATTRIBUTES.pattern]: command.definition.pattern,
+      });
       byId.set(id, {
         command,
+        span,
+        spanContext: trace.setSpan(parent, span),
         workflow: {
           id: command.workflowId,
           name: command.definition.name,
@@ -339,6 +369,7 @@ export class WorkflowsService {
           error: null,
           correlationId: command.cause?.correlationId ?? command.workflowId,
           requestedBy: command.requestedBy,
+          traceParent: traceParentOf(span),
           createdAt: now,
           updatedAt: now,
         },
@@ -347,8 +378,10 @@ export class WorkflowsService {
     const inserted = await this.store.insertWorkflows(manager, [...byId.values()].map((entry) => entry.workflow));
     const assignments = this.registry.assignments(manager);
     const transitions: Transition[] = [];
-    for (const [id, { command, workflow }] of byId) {
+    for (const [id, { command, workflow, span, spanContext }] of byId) {
+      span.end();
       if (!inserted.has(id)) {
+        span.setAttribute('baton.workflow.duplicate', true);
         this.logger.warn({ msg: 'workflow already exists; request ignored', workflowId: command.workflowId });
         continue;
       }
@@ -359,8 +392,10 @@ export class WorkflowsService {
         ...(command.cause ? { causationId: command.cause.id } : {}),
       };
       const t = new Transition(manager, workflow, [], assignments);
-      t.emit(workflowStarted, { workflowId: workflow.id, definition: command.definition, input: command.input }, meta);
-      this.advance(t, meta);
+      context.with(spanContext, () => {
+        t.emit(workflowStarted, { workflowId: workflow.id, definition: command.definition, input: command.input }, meta);
+        this.advance(t, meta);
+      });
       transitions.push(t);
     }
     await this.write(transitions);
@@ -370,14 +405,15 @@ export class WorkflowsService {
    * Runs `body` on the locked workflow and its steps, then writes what it
    * changed; a workflow that is gone or no longer running is left alone.
    */
-  private async transition(manager: EntityManager, workflowId: string, body: (t: Transition) => Promise<void>): Promise<void> {
+  private async transition(manager: EntityManager, workflowId: string, name: string, body: (t: Transition) => Promise<void>): Promise<void> {
     const workflow = await this.store.lockWorkflow(manager, workflowId);
     if (!workflow || workflow.status !== 'running') {
       this.logger.warn({ msg: 'event for a workflow that is not running ignored', workflowId, status: workflow?.status });
       return;
     }
     const t = new Transition(manager, workflow, await this.store.steps(manager, workflowId), this.registry.assignments(manager));
-    await body(t);
+    // No message caused this transition: it joins the workflow's trace.
+    await inWorkflowTrace(name, workflow.traceParent, { [SPAN_ATTRIBUTES.workflowId]: workflow.id }, () => body(t));
     await this.write([t]);
   }
 
@@ -482,57 +518,86 @@ export class WorkflowsService {
     step.taskId = taskId;
     t.touch(step);
     const stepMeta = { ...meta, stepId: step.stepId };
-    t.assignments.request(spec, exclude, (choice) => {
-      const now = new Date();
-      if ('reason' in choice) {
-        const firstWait = step.status !== 'waiting_for_agent';
-        step.status = 'waiting_for_agent';
-        step.agentId = null;
-        step.waitReason = choice.reason;
-        if (firstWait) {
-          step.dispatchedAt = now;
-          step.deadlineAt = new Date(now.getTime() + (workflow.definition.agentWaitTimeoutMs ?? this.config.agentWaitTimeoutMs));
-          t.emit(stepWaitingForAgent, {
-            workflowId: workflow.id,
-            stepId: step.stepId,
-            taskId,
-            attempt: step.attempt,
-            capability: spec.capability,
-            reason: choice.reason,
-            waitUntil: step.deadlineAt.toISOString(),
-          }, stepMeta);
-        }
-        settled?.(false);
-        return;
+    // The choice is made when the transaction reserves agents, outside this context: the route span rejoins it.
+    const parent = context.active();
+    const requestedAt = performance.timeOrigin + performance.now();
+    const routed = {
+      [SPAN_ATTRIBUTES.workflowId]: workflow.id,
+      [SPAN_ATTRIBUTES.stepId]: step.stepId,
+      [SPAN_ATTRIBUTES.taskId]: taskId,
+      [SPAN_ATTRIBUTES.attempt]: step.attempt,
+      [SPAN_ATTRIBUTES.capability]: spec.capability,
+      [SPAN_ATTRIBUTES.excluded]: exclude.size,
+    };
+    t.assignments.request(spec, exclude, (choice) =>
+      recordRoute(
+        parent,
+        requestedAt,
+        'reason' in choice
+          ? { ...routed, [SPAN_ATTRIBUTES.routeOutcome]: 'waiting_for_agent', [SPAN_ATTRIBUTES.routeReason]: choice.reason }
+          : { ...routed, [SPAN_ATTRIBUTES.routeOutcome]: 'assigned', [SPAN_ATTRIBUTES.agentId]: choice.agentId },
+        () => this.applyChoice(t, { step, spec, taskId, meta: stepMeta }, choice, settled),
+      ),
+    );
+  }
+
+  /** Parks the step with the reason, or dispatches its task to the chosen agent. */
+  private applyChoice(
+    t: Transition,
+    { step, spec, taskId, meta: stepMeta }: { step: WorkflowStepEntity; spec: NodeSpec; taskId: string; meta: EnvelopeMeta },
+    choice: Assignment,
+    settled: ((assigned: boolean) => void) | undefined,
+  ): void {
+    const { workflow } = t;
+    const now = new Date();
+    if ('reason' in choice) {
+      const firstWait = step.status !== 'waiting_for_agent';
+      step.status = 'waiting_for_agent';
+      step.agentId = null;
+      step.waitReason = choice.reason;
+      if (firstWait) {
+        step.dispatchedAt = now;
+        step.deadlineAt = new Date(now.getTime() + (workflow.definition.agentWaitTimeoutMs ?? this.config.agentWaitTimeoutMs));
+        t.emit(stepWaitingForAgent, {
+          workflowId: workflow.id,
+          stepId: step.stepId,
+          taskId,
+          attempt: step.attempt,
+          capability: spec.capability,
+          reason: choice.reason,
+          waitUntil: step.deadlineAt.toISOString(),
+        }, stepMeta);
       }
-      const timeoutMs = spec.timeoutMs ?? this.config.defaultStepTimeoutMs;
-      step.status = 'dispatched';
-      step.agentId = choice.agentId;
-      step.waitReason = null;
-      step.dispatchedAt = now;
-      step.deadlineAt = new Date(now.getTime() + timeoutMs);
-      t.emit(taskAssigned, {
-        taskId,
-        workflowId: workflow.id,
-        stepId: step.stepId,
-        attempt: step.attempt,
-        capability: spec.capability,
-        agentId: choice.agentId,
-        input: spec.input,
-        timeoutMs,
-        ...(spec.scopes ? { scopes: spec.scopes } : {}),
-      }, { ...stepMeta, agentId: choice.agentId });
-      t.emit(stepDispatched, {
-        workflowId: workflow.id,
-        stepId: step.stepId,
-        taskId,
-        attempt: step.attempt,
-        capability: spec.capability,
-        input: spec.input,
-        agentId: choice.agentId,
-      }, stepMeta);
-      settled?.(true);
-    });
+      settled?.(false);
+      return;
+    }
+    const timeoutMs = spec.timeoutMs ?? this.config.defaultStepTimeoutMs;
+    step.status = 'dispatched';
+    step.agentId = choice.agentId;
+    step.waitReason = null;
+    step.dispatchedAt = now;
+    step.deadlineAt = new Date(now.getTime() + timeoutMs);
+    t.emit(taskAssigned, {
+      taskId,
+      workflowId: workflow.id,
+      stepId: step.stepId,
+      attempt: step.attempt,
+      capability: spec.capability,
+      agentId: choice.agentId,
+      input: spec.input,
+      timeoutMs,
+      ...(spec.scopes ? { scopes: spec.scopes } : {}),
+    }, { ...stepMeta, agentId: choice.agentId });
+    t.emit(stepDispatched, {
+      workflowId: workflow.id,
+      stepId: step.stepId,
+      taskId,
+      attempt: step.attempt,
+      capability: spec.capability,
+      input: spec.input,
+      agentId: choice.agentId,
+    }, stepMeta);
+    settled?.(true);
   }
 
   /** Steps waiting for an agent: assigned when one is eligible, failed when their wait deadline passed. */
@@ -546,7 +611,7 @@ export class WorkflowsService {
     let assigned = 0;
     for (const { workflowId, stepId } of waiting) {
       await this.inTransaction((manager) =>
-        this.transition(manager, workflowId, async (t) => {
+        this.transition(manager, workflowId, 'assign waiting step', async (t) => {
           const step = t.find(stepId);
           if (!step || step.status !== 'waiting_for_agent' || !step.spec) return;
           const meta = this.own(t.workflow);
@@ -585,7 +650,7 @@ export class WorkflowsService {
     const deadSet = new Set(dead);
     for (const { workflowId, stepId } of held) {
       await this.inTransaction((manager) =>
-        this.transition(manager, workflowId, async (t) => {
+        this.transition(manager, workflowId, 'reassign from dead agent', async (t) => {
           const step = t.find(stepId);
           if (!step || step.status !== 'dispatched' || !step.agentId || !deadSet.has(step.agentId) || !step.spec || !step.taskId) return;
           const stepMeta = { ...this.own(t.workflow), stepId };

@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import type { Envelope, MessageContract } from '@baton/contracts';
 
 /** A validated message handed to a handler. */
@@ -10,6 +11,12 @@ export interface ConsumedMessage {
   offset: string;
   key: string | null;
   headers: Record<string, string>;
+  /**
+   * The context of this message's consumer span (a child of its producer's
+   * span). Work done for the message under it stays in the producer's trace;
+   * a batch handler needs it because no single message's context is active.
+   */
+  traceContext: Context;
 }
 
 /** A record for the raw publishing path (the outbox relay stored these at commit time). */

@@ -1,6 +1,6 @@
 import { extractTraceContext } from '@baton/telemetry';
 import { ContractValidationError, type DecodedEnvelope, type ParsedEnvelope, decodeEnvelope, dlqTopic } from '@baton/contracts';
-import { context as otelContext, trace } from '@opentelemetry/api';
+import { context as otelContext, type Span, trace } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, EachMessagePayload } from 'kafkajs';
 import { backoffDelayMs } from './backoff';
 import type { ResolvedBusConfig } from './bus-config';
@@ -124,7 +124,7 @@ export class KafkaSubscription implements Subscription {
     this.inFlight += 1;
     try {
       const { topic, partition } = batch;
-      const valid: { payload: EachMessagePayload; consumed: ConsumedMessage }[] = [];
+      const valid: { payload: EachMessagePayload; consumed: ConsumedMessage; span: Span }[] = [];
       if (batch.messages.some((message) => hasPayloadRef(message.value))) {
         // Claim checks need an async read (with retries) per message: rare enough to give up batching for the batch.
         for (const message of batch.messages) {
@@ -152,24 +152,32 @@ export class KafkaSubscription implements Subscription {
           );
           continue;
         }
+        const key = message.key === null ? null : message.key.toString('utf8');
+        const parent = extractTraceContext(headers);
+        const span = startConsumerSpan(parent, { topic, key, type: parsed.envelope.type });
         valid.push({
           payload: { topic, partition, message, heartbeat, pause: () => () => undefined },
+          span,
           consumed: {
             envelope: parsed.envelope,
             contract: parsed.contract,
             topic: this.logicalTopic(topic),
             partition,
             offset: message.offset,
-            key: message.key === null ? null : message.key.toString('utf8'),
+            key,
             headers,
+            traceContext: trace.setSpan(parent, span),
           },
         });
       }
       if (valid.length > 0) {
         try {
           await batchHandler(valid.map((entry) => entry.consumed));
+          for (const entry of valid) endSpan(entry.span);
           this.deps.stats.handled += valid.length;
         } catch (error) {
+          // The per-message retry below traces each message again, in a span of its own.
+          for (const entry of valid) endSpan(entry.span, toError(error));
           this.deps.config.logger.warn('batch handler failed; handling the batch message by message', {
             topic,
             partition,
@@ -250,14 +258,17 @@ export class KafkaSubscription implements Subscription {
         offset: message.offset,
         key,
         headers,
+        // Built inside the consumer span below, whose context is the active one.
+        traceContext: otelContext.active(),
       });
       // A claim is read inside the retried call: a store that is briefly down is retried, a bad claim is not (ClaimCheckError).
       invoke = async () => envelopeHandler(consumedOf(inline ?? (await resolveClaimed(decoded, claimStore))));
       correlationId = decoded.header.correlationId;
       type = decoded.header.type;
     }
-    const span = startConsumerSpan(extractTraceContext(headers), { topic, key, type });
-    const spanContext = trace.setSpan(extractTraceContext(headers), span);
+    const parent = extractTraceContext(headers);
+    const span = startConsumerSpan(parent, { topic, key, type });
+    const spanContext = trace.setSpan(parent, span);
 
     let outcome: Outcome = 'abandoned';
     let lastError: Error | undefined;

@@ -1,3 +1,4 @@
+import { extractTraceContext } from '@baton/telemetry';
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, EachMessagePayload } from 'kafkajs';
 import type { ResolvedBusConfig } from './bus-config';
@@ -113,6 +114,8 @@ export class ReplyInbox {
         offset: message.offset,
         key: message.key === null ? null : message.key.toString('utf8'),
         headers,
+        // The replier's span, from the reply's headers: a reply gets no consumer span of its own.
+        traceContext: extractTraceContext(headers),
       });
     } catch (error) {
       // An invalid reply is not dropped silently: the requester gets the validation error.

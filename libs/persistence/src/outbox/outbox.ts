@@ -1,3 +1,4 @@
+import { type Context, context } from '@opentelemetry/api';
 import type { EntityManager } from 'typeorm';
 import type { Envelope, MessageContract } from '@baton/contracts';
 import { outboxChannel, qualifiedName } from '../data-source/identifiers';
@@ -12,11 +13,16 @@ import { type CommittedOutboxRow, recordForHandoff, willHandOff } from './outbox
 export interface QueuedMessage {
   contract: MessageContract<unknown>;
   envelope: Envelope<unknown>;
+  /**
+   * The trace the message continues: the context active where it was caused,
+   * which for a batch of messages written in one transaction differs per message.
+   */
+  traceContext: Context;
 }
 
-/** A typed pair for enqueueMany; the payload type is checked here, once. */
+/** A typed pair for enqueueMany; the payload type is checked here, once, and the active trace context captured. */
 export function queued<P>(contract: MessageContract<P>, envelope: Envelope<P>): QueuedMessage {
-  return { contract: contract as MessageContract<unknown>, envelope: envelope as Envelope<unknown> };
+  return { contract: contract as MessageContract<unknown>, envelope: envelope as Envelope<unknown>, traceContext: context.active() };
 }
 
 /**
@@ -63,13 +69,13 @@ export class Outbox {
     const encoded = await encodeForOutbox(manager, messages, this.claims);
     const values: unknown[] = [];
     const rows: Array<Omit<CommittedOutboxRow, 'seq'> & { id: string }> = [];
-    const tuples = messages.map(({ contract, envelope }, index) => {
+    const tuples = messages.map(({ contract, envelope, traceContext }, index) => {
       if (envelope.type !== contract.type || envelope.version !== contract.version) {
         throw new PersistenceUsageError(
           `envelope ${envelope.type}@${envelope.version} does not match contract ${contract.type}@${contract.version}`,
         );
       }
-      const row = { id: envelope.id, topic: contract.topic, key: contract.key(envelope), value: encoded[index] as Buffer, headers: buildOutboxHeaders(envelope) };
+      const row = { id: envelope.id, topic: contract.topic, key: contract.key(envelope), value: encoded[index] as Buffer, headers: buildOutboxHeaders(envelope, traceContext) };
       rows.push(row);
       const n = values.length;
       values.push(envelope.id, row.topic, row.key, row.value, JSON.stringify(row.headers));
