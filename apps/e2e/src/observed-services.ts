@@ -23,6 +23,8 @@ export interface ObservedServicesOptions {
   runnerFixture: RunnerFixture;
   /** Capabilities the router must know (from the runner's heartbeats) before this resolves. */
   capabilities: readonly string[];
+  /** More of the router's environment, e.g. ROUTER_POLICY_FILE. */
+  routerEnv?: Record<string, string>;
 }
 
 export async function startObservedServices(infra: TestInfra, options: ObservedServicesOptions): Promise<ObservedServices> {
@@ -54,6 +56,7 @@ export async function startObservedServices(infra: TestInfra, options: ObservedS
         DATABASE_URL: infra.postgres.url,
         ROUTER_DB_SCHEMA: routerSchema,
         BATON_API_KEYS: options.apiKey,
+        ...options.routerEnv,
       },
     }),
     spawnApp({

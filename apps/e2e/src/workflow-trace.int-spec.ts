@@ -9,9 +9,11 @@
  * one continues the trace of the service that requested it.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { RawKafka } from '@baton/bus/testing';
 import { TOPICS, createEnvelope, serializeEnvelope, workflowRequested } from '@baton/contracts';
-import { FakeModelServer, openAiText, serverError } from '@baton/llm-gateway/testing';
+import { FakeModelServer, openAiText, openAiToolCalls, serverError } from '@baton/llm-gateway/testing';
 import { expectEventually, testInfra } from '@baton/testing';
 import { startObservedServices, type ObservedServices } from './observed-services';
 import { OtlpCollector, type ExportedSpan } from './otlp-collector';
@@ -74,17 +76,32 @@ outputSchema: { type: object, required: [severity] }
 confidence: { from: fixed, value: 0.9 }
 maxConcurrency: 4
 `,
+        'actor.yaml': `
+id: trace-actor
+team: sre
+capabilities: [trace-act]
+scopes: [incidents]
+tools: [publish_fact]
+model: gpt
+systemPrompt: You act on incidents. Answer JSON only.
+outputSchema: { type: object, required: [severity] }
+confidence: { from: fixed, value: 0.9 }
+maxConcurrency: 4
+`,
       },
       openAiBaseUrl: models.openAiBaseUrl,
       alias: 'gpt',
       model: 'gpt-trace',
     });
+    const policyFile = join(fixture.agentsDir, '..', 'policies.yaml');
+    writeFileSync(policyFile, ['version: 1', 'policies:', '  - { id: sre-incidents, effect: allow, subjects: { teams: [sre] }, scopes: [incidents] }'].join('\n'));
     services = await startObservedServices(infra, {
       name: 'trace',
       collectorUrl,
       apiKey: API_KEY,
       runnerFixture: fixture,
-      capabilities: ['trace-triage'],
+      capabilities: ['trace-triage', 'trace-act'],
+      routerEnv: { ROUTER_POLICY_FILE: policyFile },
     });
   });
 
@@ -200,6 +217,52 @@ maxConcurrency: 4
         expect(root.parentSpanId).toBe(requesterSpan);
         expect(spans.filter((span) => span.service === 'router' && span.name === 'route trace-triage')).toHaveLength(1);
         expect(spans.filter((span) => span.service === 'agent-runner' && span.name === 'chat gpt-trace')).toHaveLength(1);
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+  });
+
+  it("traces a step's policy decision, its context access and the actions its agent took", async () => {
+    models.enqueue(
+      'openai',
+      openAiToolCalls([
+        { id: 'call-1', name: 'publish_fact', arguments: { about: { kind: 'Service', id: 'checkout-api' }, attribute: 'p95-latency-ms', value: 900, confidence: 0.8 } },
+      ]),
+      openAiText('{"severity":"high"}'),
+    );
+    const { id } = await api('/workflows', {
+      definition: { name: 'trace-act', pattern: 'sequential', steps: [{ id: 'act', capability: 'trace-act', scopes: ['incidents'] }] },
+      input: { entities: [{ kind: 'Service', id: 'checkout-api' }] },
+    });
+    await expectEventually(async () => expect(await statusOf(id)).toBe('completed'), { timeoutMs: 60_000 });
+
+    await expectEventually(
+      () => {
+        const { spans } = treeOf(collector.spans(), traceOf(id));
+        const route = spans.find((span) => span.name === 'route trace-act');
+        const policy = spans.filter((span) => span.service === 'router' && span.name === 'policy data.access');
+        expect(policy).toEqual([
+          expect.objectContaining({
+            parentSpanId: route?.spanId,
+            attributes: expect.objectContaining({
+              'baton.policy.decision': 'allow',
+              'baton.policy.evaluated_agents': '1',
+              'baton.policy.permitted_agents': '1',
+            }),
+          }),
+        ]);
+        // The graph is not running here: the access is traced all the same, and the task goes on without context.
+        const access = spans.filter((span) => span.service === 'agent-runner' && span.name === 'inject context');
+        expect(access).toEqual([
+          expect.objectContaining({ attributes: expect.objectContaining({ 'baton.context.entities': '1', 'baton.context.facts': '0' }) }),
+        ]);
+        const action = spans.filter((span) => span.service === 'agent-runner' && span.name === 'execute_tool publish_fact');
+        expect(action).toEqual([
+          expect.objectContaining({
+            attributes: expect.objectContaining({ 'gen_ai.tool.call.id': 'call-1', 'baton.tool.outcome': 'allowed', 'baton.workflow.id': id }),
+          }),
+        ]);
+        expect(spans.filter((span) => span.service === 'agent-runner' && span.name === 'chat gpt-trace')).toHaveLength(2);
       },
       { timeoutMs: 30_000, intervalMs: 250 },
     );

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { KafkaBus } from '@baton/bus';
+import { withSpan } from '@baton/telemetry';
 import {
   contextQueryAnswered,
   contextQueryRequested,
@@ -42,6 +43,19 @@ export class GraphContextProvider implements ContextProvider {
     const about = taskContextOf(task.input);
     if (about === undefined) return undefined;
     const entities = about.entities.slice(0, MAX_ENTITIES);
+    // The context access, in the task's trace: the graph's queries and answers are its children.
+    return withSpan(
+      'inject context',
+      { 'baton.agent.id': agent.id, 'baton.task.id': task.taskId, 'baton.workflow.id': task.workflowId, 'baton.context.entities': entities.length },
+      async (span) => {
+        const attached = await this.attach(entities, agent, task);
+        span.setAttributes({ 'baton.context.facts': attached?.factIds.length ?? 0 });
+        return attached;
+      },
+    );
+  }
+
+  private async attach(entities: readonly EntityRef[], agent: AgentDefinition, task: AssignedTask): Promise<AttachedContext | undefined> {
     const answers = await Promise.allSettled(entities.map((entity) => this.around(entity, agent, task)));
     const neighbourhoods: Neighbourhood[] = [];
     answers.forEach((answer, index) => {

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
+import { SpanStatusCode } from '@opentelemetry/api';
 import { z } from 'zod';
 import { KafkaBus, RequestTimeoutError } from '@baton/bus';
+import { withSpan } from '@baton/telemetry';
 import {
   actionProposed,
   agentToolCalled,
@@ -42,6 +44,8 @@ export interface RunnerToolBoxOptions {
 }
 
 type Handled = { outcome: 'allowed'; result: JsonValue } | { outcome: 'denied' | 'failed'; reason: string };
+/** What became of a tool call, as audited (agent.tool_called) and traced. */
+type ToolOutcome = 'allowed' | 'denied' | 'invalid_arguments' | 'failed';
 
 interface ToolSpec {
   description: string;
@@ -167,24 +171,45 @@ export class RunnerToolBox implements ToolBox {
     return agent.tools.map((name) => ({ name, description: this.specs[name].description, parameters: this.specs[name].parameters }));
   }
 
-  async invoke(call: ToolCall, context: ToolContext): Promise<ToolResult> {
+  /** Carries out a tool call (an agent's action) in a span of the task's trace; every outcome is audited. */
+  invoke(call: ToolCall, context: ToolContext): Promise<ToolResult> {
+    return withSpan(
+      `execute_tool ${call.name.slice(0, 100)}`,
+      {
+        'gen_ai.operation.name': 'execute_tool',
+        'gen_ai.tool.name': call.name.slice(0, 200),
+        'gen_ai.tool.call.id': call.id,
+        'baton.agent.id': context.agent.id,
+        'baton.task.id': context.task.taskId,
+        'baton.workflow.id': context.task.workflowId,
+      },
+      async (span) => {
+        const result = await this.invokeAudited(call, context);
+        span.setAttribute('baton.tool.outcome', result.outcome);
+        if (result.outcome === 'failed') span.setStatus({ code: SpanStatusCode.ERROR, message: result.toolResult.content.slice(0, 500) });
+        return result.toolResult;
+      },
+    );
+  }
+
+  private async invokeAudited(call: ToolCall, context: ToolContext): Promise<{ outcome: ToolOutcome; toolResult: ToolResult }> {
     const sent: JsonValue = call.arguments === undefined ? call.rawArguments : (call.arguments as JsonValue);
     if (!(TOOL_NAMES as readonly string[]).includes(call.name) || !context.agent.tools.includes(call.name as ToolName)) {
       const reason = `tool "${call.name}" is not granted to agent ${context.agent.id}`;
       await this.audit(call.name, 'denied', reason, sent, context);
-      return { content: `denied: ${reason}`, isError: true };
+      return { outcome: 'denied', toolResult: { content: `denied: ${reason}`, isError: true } };
     }
     const spec = this.specs[call.name as ToolName];
     if (call.arguments === undefined) {
       const reason = 'arguments are not valid JSON';
       await this.audit(call.name, 'invalid_arguments', reason, sent, context);
-      return { content: `invalid arguments: ${reason}`, isError: true };
+      return { outcome: 'invalid_arguments', toolResult: { content: `invalid arguments: ${reason}`, isError: true } };
     }
     const parsed = spec.arguments.safeParse(call.arguments);
     if (!parsed.success) {
       const reason = describeIssues(parsed.error).join('; ');
       await this.audit(call.name, 'invalid_arguments', reason, sent, context);
-      return { content: `invalid arguments: ${reason}`, isError: true };
+      return { outcome: 'invalid_arguments', toolResult: { content: `invalid arguments: ${reason}`, isError: true } };
     }
     let handled: Handled;
     try {
@@ -194,10 +219,10 @@ export class RunnerToolBox implements ToolBox {
     }
     if (handled.outcome === 'allowed') {
       await this.audit(call.name, 'allowed', undefined, sent, context);
-      return { content: JSON.stringify(handled.result), isError: false };
+      return { outcome: 'allowed', toolResult: { content: JSON.stringify(handled.result), isError: false } };
     }
     await this.audit(call.name, handled.outcome, handled.reason, sent, context);
-    return { content: `${handled.outcome}: ${handled.reason}`, isError: true };
+    return { outcome: handled.outcome, toolResult: { content: `${handled.outcome}: ${handled.reason}`, isError: true } };
   }
 
   private async queryContext(query: z.infer<typeof contextQuerySchema>, { agent, task }: ToolContext): Promise<Handled> {
@@ -303,7 +328,7 @@ export class RunnerToolBox implements ToolBox {
     return { outcome: 'allowed', result: { recorded: true, factId: envelope.id } };
   }
 
-  private async audit(tool: string, outcome: 'allowed' | 'denied' | 'invalid_arguments' | 'failed', reason: string | undefined, args: JsonValue, { agent, task }: ToolContext): Promise<void> {
+  private async audit(tool: string, outcome: ToolOutcome, reason: string | undefined, args: JsonValue, { agent, task }: ToolContext): Promise<void> {
     if (outcome !== 'allowed') this.logger.warn({ msg: 'tool call not carried out', tool, outcome, reason, agentId: agent.id, taskId: task.taskId });
     await this.bus.publish(
       agentToolCalled,

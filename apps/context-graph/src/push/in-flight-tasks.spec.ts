@@ -12,6 +12,17 @@ describe('task context convention (input.entities / input.contextScopes)', () =>
     ).toEqual({ entities: [{ kind: 'Service', id: 'checkout-api' }], scopes: ['ops'] });
   });
 
+  it("reads them inside the router's step input too ({ input, params })", () => {
+    expect(
+      taskContextOf({ input: { entities: [{ kind: 'Service', id: 'checkout-api' }], contextScopes: ['ops'] }, params: { depth: 2 } }),
+    ).toEqual({ entities: [{ kind: 'Service', id: 'checkout-api' }], scopes: ['ops'] });
+    // The top level wins when both carry them.
+    expect(
+      taskContextOf({ entities: [{ kind: 'Team', id: 'sre' }], input: { entities: [{ kind: 'Service', id: 'checkout-api' }] } }),
+    ).toEqual({ entities: [{ kind: 'Team', id: 'sre' }], scopes: [] });
+    expect(taskContextOf({ input: 'text' })).toBeUndefined();
+  });
+
   it('tracks nothing for inputs without entities', () => {
     expect(taskContextOf({ document: 'MSA' })).toBeUndefined();
     expect(taskContextOf('text')).toBeUndefined();

@@ -4,7 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { Envelope, PayloadOf, agentHeartbeat } from '@baton/contracts';
 import { EMPTY_POLICY_SET, parsePolicySet, type PolicySet } from '@baton/policy';
 import { ROUTER_CONFIG, type RouterConfig } from '../config/router-config';
-import { eligibleAgents, type Assignment, type Candidate } from './assignment';
+import { eligibleAgents, type Assignment, type Candidate, type PolicyCheck } from './assignment';
 
 type Heartbeat = PayloadOf<typeof agentHeartbeat>;
 
@@ -194,11 +194,11 @@ export class AgentAssignments {
   async flush(): Promise<void> {
     const queue = this.queue;
     this.queue = [];
-    const eligible: Array<{ request: QueuedRequest; ids: string[] }> = [];
+    const eligible: Array<{ request: QueuedRequest; ids: string[]; policy: PolicyCheck | undefined }> = [];
     for (const request of queue) {
       const eligibility = eligibleAgents(await this.candidates(request.task.capability), request.task, this.policies, request.exclude);
       if ('reason' in eligibility) request.settle(eligibility);
-      else eligible.push({ request, ids: eligibility.agentIds });
+      else eligible.push({ request, ids: eligibility.agentIds, policy: eligibility.policy });
     }
     if (eligible.length === 0) return;
     const rows: Array<{ chosen: Array<string | null> }> = await this.manager.query(
@@ -206,14 +206,15 @@ export class AgentAssignments {
       [JSON.stringify(eligible.map((e) => e.ids)), JSON.stringify(Object.fromEntries(this.pending)), `${this.schema}.agent:`],
     );
     const chosen = rows[0]?.chosen ?? [];
-    eligible.forEach(({ request, ids }, i) => {
+    eligible.forEach(({ request, ids, policy }, i) => {
       const agentId = chosen[i] ?? null;
+      const judged = policy === undefined ? {} : { policy };
       if (agentId === null) {
-        request.settle({ reason: `all ${ids.length} eligible agent(s) for "${request.task.capability}" are at max concurrency` });
+        request.settle({ reason: `all ${ids.length} eligible agent(s) for "${request.task.capability}" are at max concurrency`, ...judged });
         return;
       }
       this.pending.set(agentId, (this.pending.get(agentId) ?? 0) + 1);
-      request.settle({ agentId });
+      request.settle({ agentId, ...judged });
     });
   }
 

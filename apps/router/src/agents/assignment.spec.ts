@@ -28,12 +28,25 @@ describe('agent eligibility', () => {
 
   it('requires policy permission for every data scope (default deny) and an announced scope', () => {
     const task = { capability: 'triage', scopes: ['incidents'] };
+    const refusedA = 'no policy allows a (team ops) data.access on incidents';
     expect(eligibleAgents([agent('a', { scopes: ['incidents'] })], task, EMPTY_POLICY_SET)).toEqual({
-      reason: 'no agent with capability "triage" is permitted for scopes [incidents]: no policy allows a (team ops) data.access on incidents',
+      reason: `no agent with capability "triage" is permitted for scopes [incidents]: ${refusedA}`,
+      policy: { action: 'data.access', scopes: ['incidents'], evaluated: 1, permitted: 0, refusal: refusedA },
     });
     expect(eligibleAgents([agent('a', { scopes: ['incidents'], team: 'sales' }), agent('b', { scopes: ['incidents'] })], task, policies)).toEqual({
       agentIds: ['b'],
+      policy: {
+        action: 'data.access',
+        scopes: ['incidents'],
+        evaluated: 2,
+        permitted: 1,
+        refusal: 'no policy allows a (team sales) data.access on incidents',
+      },
     });
-    expect(eligibleAgents([agent('a')], task, policies)).toMatchObject({ reason: expect.stringContaining('does not handle scope "incidents"') });
+    // An agent not announcing the scope is not put to policy at all.
+    expect(eligibleAgents([agent('a')], task, policies)).toEqual({
+      reason: expect.stringContaining('does not handle scope "incidents"'),
+      policy: { action: 'data.access', scopes: ['incidents'], evaluated: 0, permitted: 0 },
+    });
   });
 });

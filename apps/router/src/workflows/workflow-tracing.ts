@@ -1,5 +1,6 @@
 import { type Attributes, type Context, context, ROOT_CONTEXT, type Span, trace } from '@opentelemetry/api';
 import { extractTraceContext, injectTraceHeaders, markSpanFailed } from '@baton/telemetry';
+import type { PolicyCheck } from '../agents/assignment';
 
 /**
  * One trace per workflow (DESIGN, observability). A workflow's trace starts at
@@ -57,14 +58,37 @@ export async function inWorkflowTrace<T>(name: string, traceParent: string | nul
 
 /**
  * A routing decision as a span: from when the step asked for an agent to the
- * choice, made when the transaction reserves agents. `emit` runs inside it, so
- * the task it assigns continues the trace under the decision.
+ * choice, made when the transaction reserves agents. Its policy decision, when
+ * the task has data scopes, is a child span. `emit` runs inside the route span,
+ * so the task it assigns continues the trace under the decision.
  */
-export function recordRoute(parent: Context, requestedAt: number, attributes: Attributes, emit: () => void): void {
+export function recordRoute(parent: Context, requestedAt: number, attributes: Attributes, policy: PolicyCheck | undefined, emit: () => void): void {
   const span = tracer().startSpan(`route ${String(attributes[SPAN_ATTRIBUTES.capability])}`, { attributes, startTime: requestedAt }, parent);
+  const routeContext = trace.setSpan(parent, span);
   try {
-    context.with(trace.setSpan(parent, span), emit);
+    if (policy !== undefined) recordPolicyDecision(routeContext, requestedAt, policy);
+    context.with(routeContext, emit);
   } finally {
     span.end();
   }
+}
+
+function recordPolicyDecision(parent: Context, startTime: number, policy: PolicyCheck): void {
+  tracer()
+    .startSpan(
+      `policy ${policy.action}`,
+      {
+        startTime,
+        attributes: {
+          'baton.policy.action': policy.action,
+          'baton.policy.scopes': [...policy.scopes],
+          'baton.policy.evaluated_agents': policy.evaluated,
+          'baton.policy.permitted_agents': policy.permitted,
+          'baton.policy.decision': policy.permitted > 0 ? 'allow' : 'deny',
+          ...(policy.refusal !== undefined ? { 'baton.policy.refusal': policy.refusal } : {}),
+        },
+      },
+      parent,
+    )
+    .end();
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type Context, context, type Span, trace } from '@opentelemetry/api';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager, LessThanOrEqual } from 'typeorm';
 import {
   TASK_COMPLETED,
   createEnvelope,
@@ -234,7 +234,8 @@ export class WorkflowsService {
   async dispatchDueRetries(limit = 200): Promise<number> {
     const due = await this.dataSource.getRepository(WorkflowStepEntity).find({
       select: { workflowId: true, stepId: true },
-      where: { status: 'retry_wait' },
+      // Only those due: a step still backing off is not locked (nor traced) on every tick.
+      where: { status: 'retry_wait', notBefore: LessThanOrEqual(new Date()) },
       order: { notBefore: 'ASC' },
       take: limit,
     });
@@ -536,6 +537,7 @@ export class WorkflowsService {
         'reason' in choice
           ? { ...routed, [SPAN_ATTRIBUTES.routeOutcome]: 'waiting_for_agent', [SPAN_ATTRIBUTES.routeReason]: choice.reason }
           : { ...routed, [SPAN_ATTRIBUTES.routeOutcome]: 'assigned', [SPAN_ATTRIBUTES.agentId]: choice.agentId },
+        choice.policy,
         () => this.applyChoice(t, { step, spec, taskId, meta: stepMeta }, choice, settled),
       ),
     );

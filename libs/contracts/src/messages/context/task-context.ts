@@ -17,7 +17,20 @@ export interface TaskContext {
   scopes: string[];
 }
 
+/**
+ * The router hands a step its value as `{ input, params? }` (the step's mapped input beside its static
+ * params), so the convention is read there as well as at the top level, where a task published directly
+ * carries it.
+ */
 export function taskContextOf(input: unknown): TaskContext | undefined {
+  return contextAt(input) ?? (isStepInput(input) ? contextAt(input.input) : undefined);
+}
+
+function isStepInput(value: unknown): value is { input: unknown } {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && 'input' in value;
+}
+
+function contextAt(input: unknown): TaskContext | undefined {
   const parsed = taskContextSchema.safeParse(input);
   if (!parsed.success) return undefined;
   const seen = new Set<string>();
