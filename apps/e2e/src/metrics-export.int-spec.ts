@@ -10,6 +10,7 @@ import { TOPICS } from '@baton/contracts';
 import { FakeModelServer, openAiText } from '@baton/llm-gateway/testing';
 import { expectEventually, testInfra, type SpawnedApp } from '@baton/testing';
 import { startObservedServices, type ObservedServices } from './observed-services';
+import { dashboardQueries, prometheusSeriesOf } from './observability-stack';
 import { OtlpCollector } from './otlp-collector';
 import { writeRunnerFixture } from './runner-fixture';
 
@@ -64,7 +65,7 @@ maxConcurrency: 4
     await Promise.allSettled([collector.stop(), models.stop()]);
   });
 
-  it("exports step and workflow durations, model spend, consumer lag and dead letters to the operator's collector", async () => {
+  it("exports step and workflow durations, model spend, consumer lag and dead letters to the operator's collector, as the stack's dashboard queries them", async () => {
     const response = await fetch(`${router.baseUrl}/workflows`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
@@ -139,5 +140,26 @@ maxConcurrency: 4
       },
       { timeoutMs: 60_000, intervalMs: 250 },
     );
+
+    // The provisioned Grafana dashboard (docker-compose profile `observability`) asks Prometheus only for series the
+    // collector makes of what the services export, grouped by labels those series carry (resource attributes such as
+    // service.name become labels too).
+    const exported = new Map(
+      collector
+        .catalog()
+        .flatMap(({ name, kind, attributes }) => prometheusSeriesOf(name, kind, [...attributes, 'service.name']))
+        .map(({ series, labels }) => [series, labels]),
+    );
+    const queries = dashboardQueries();
+    expect(queries.length).toBeGreaterThanOrEqual(8);
+    const problems = queries.flatMap(({ panel, metrics, labels }) => [
+      ...(metrics.length === 0 ? [`${panel}: no baton_ metric`] : []),
+      ...metrics.flatMap((metric) => {
+        const labelsOf = exported.get(metric);
+        if (!labelsOf) return [`${panel}: ${metric} is not exported`];
+        return labels.filter((label) => !labelsOf.has(label)).map((label) => `${panel}: ${metric} has no label ${label}`);
+      }),
+    ]);
+    expect(problems).toEqual([]);
   });
 });

@@ -121,6 +121,22 @@ export class OtlpCollector {
     return [...byService.values()].flat();
   }
 
+  /** Every metric received so far: its kind and every attribute key any of its points carried. */
+  catalog(): Array<{ name: string; kind: 'histogram' | 'sum' | 'gauge'; attributes: string[] }> {
+    const byName = new Map<string, { kind: 'histogram' | 'sum' | 'gauge'; attributes: Set<string> }>();
+    for (const exported of this.metricExports) {
+      for (const metric of exported.resourceMetrics.flatMap((resource) => resource.scopeMetrics.flatMap((scope) => scope.metrics))) {
+        const kind = metric.histogram ? 'histogram' : metric.sum ? 'sum' : 'gauge';
+        const entry = byName.get(metric.name) ?? { kind, attributes: new Set<string>() };
+        for (const point of (metric.histogram ?? metric.sum ?? metric.gauge)?.dataPoints ?? []) {
+          for (const attribute of point.attributes ?? []) entry.attributes.add(attribute.key);
+        }
+        byName.set(metric.name, entry);
+      }
+    }
+    return [...byName].map(([name, { kind, attributes }]) => ({ name, kind, attributes: [...attributes] }));
+  }
+
   /** Every span received so far, from every service. */
   spans(): ExportedSpan[] {
     return [...this.exportedSpans];
