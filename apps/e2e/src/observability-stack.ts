@@ -24,7 +24,7 @@ export function dashboardPanels(): DashboardPanel[] {
 export function dashboardQueries(): Array<{ panel: string; expr: string; metrics: string[]; labels: string[] }> {
   return dashboardPanels().flatMap((panel) =>
     panel.targets.map(({ expr }) => {
-      const labels = [...new Set([...expr.matchAll(/\bby \(([^)]*)\)/g)].flatMap((match) => match[1]!.split(',').map((label) => label.trim())))];
+      const labels = [...new Set([...expr.matchAll(/\bby \(([^)]*)\)/g)].flatMap((match) => (match[1] ?? '').split(',').map((label) => label.trim())))];
       // Our labels start with baton_ too (baton.capability): a metric is a baton_ name that is not grouped by.
       const metrics = [...new Set(expr.match(/\bbaton_[a-z_]+/g) ?? [])].filter((name) => !labels.includes(name));
       return { panel: panel.title, expr, metrics, labels };
