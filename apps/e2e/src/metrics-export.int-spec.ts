@@ -9,7 +9,7 @@ import { RawKafka } from '@baton/bus/testing';
 import { TOPICS } from '@baton/contracts';
 import { FakeModelServer, openAiText } from '@baton/llm-gateway/testing';
 import { expectEventually, testInfra, type SpawnedApp } from '@baton/testing';
-import { startObservedServices, type ObservedServices } from './observed-services';
+import { startRouterAndRunner, type RouterAndRunner } from './router-and-runner';
 import { dashboardQueries, prometheusSeriesOf } from './observability-stack';
 import { OtlpCollector } from './otlp-collector';
 import { writeRunnerFixture } from './runner-fixture';
@@ -20,7 +20,7 @@ describe('metrics export, end to end', () => {
   const infra = testInfra();
   const collector = new OtlpCollector();
   const models = new FakeModelServer();
-  let services: ObservedServices;
+  let services: RouterAndRunner;
   let router: SpawnedApp;
   let topicPrefix: string;
   let raw: RawKafka;
@@ -49,7 +49,7 @@ maxConcurrency: 4
       model: 'gpt-metrics',
       usdPer1M: 2,
     });
-    services = await startObservedServices(infra, {
+    services = await startRouterAndRunner(infra, {
       name: 'metrics',
       collectorUrl: endpoint,
       apiKey: API_KEY,

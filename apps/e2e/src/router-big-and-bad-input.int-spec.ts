@@ -11,7 +11,8 @@ import { KafkaBus } from '@baton/bus';
 import { RawKafka } from '@baton/bus/testing';
 import { TOPICS, createEnvelope, decodeEnvelope, workflowRequested, type WorkflowDefinition } from '@baton/contracts';
 import { FakeModelServer, openAiText } from '@baton/llm-gateway/testing';
-import { dropTestSchema, expectEventually, freePort, spawnApp, testInfra, uniqueName, type SpawnedApp } from '@baton/testing';
+import { expectEventually, testInfra, type SpawnedApp } from '@baton/testing';
+import { startRouterAndRunner, type RouterAndRunner } from './router-and-runner';
 import { writeRunnerFixture } from './runner-fixture';
 
 const API_KEY = 'e2e-test-key-0123456789abcdef';
@@ -91,11 +92,11 @@ const bigWorkflow: WorkflowDefinition = {
 
 describe('router: 1 MB step outputs by claim check; unknown capabilities and oversized inputs refused', () => {
   const infra = testInfra();
-  const topicPrefix = `${uniqueName('e2e-big')}.`;
-  const schema = uniqueName('router').replace(/[^a-z0-9_]/g, '_');
   const models = new FakeModelServer();
+  let services: RouterAndRunner;
   let router: SpawnedApp;
-  let runner: SpawnedApp;
+  let topicPrefix: string;
+  let schema: string;
   let raw: RawKafka;
   let db: Client;
 
@@ -118,43 +119,23 @@ describe('router: 1 MB step outputs by claim check; unknown capabilities and ove
       usdPer1M: 0,
       apiKeyEnv: 'E2E_OPENAI_KEY',
     });
-    const common = { KAFKA_BROKERS: infra.kafka.brokers.join(','), BATON_TOPIC_PREFIX: topicPrefix, DATABASE_URL: infra.postgres.url };
-    const [routerPort, runnerPort] = [await freePort(), await freePort()];
-    [router, runner] = await Promise.all([
-      spawnApp({
-        name: 'router',
-        entry: 'apps/router/src/main.ts',
-        port: routerPort,
-        env: { ...common, ROUTER_PORT: String(routerPort), ROUTER_DB_SCHEMA: schema, BATON_API_KEYS: API_KEY, ROUTER_MAX_INPUT_BYTES: String(MAX_INPUT) },
-      }),
-      spawnApp({
-        name: 'agent-runner',
-        entry: 'apps/agent-runner/src/main.ts',
-        port: runnerPort,
-        env: {
-          ...common,
-          RUNNER_PORT: String(runnerPort),
-          RUNNER_INSTANCE_ID: 'e2e-big-runner',
-          RUNNER_AGENTS_DIR: fixture.agentsDir,
-          BATON_GATEWAY_CONFIG: fixture.gatewayConfig,
-          E2E_OPENAI_KEY: 'sk-e2e',
-          RUNNER_HEARTBEAT_INTERVAL_MS: '1000',
-        },
-      }),
-    ]);
+    // Capabilities are checked at submission: this resolves once the runner's agent is registered.
+    services = await startRouterAndRunner(infra, {
+      name: 'big',
+      apiKey: API_KEY,
+      capabilities: ['big-output'],
+      runnerFixture: fixture,
+      routerEnv: { ROUTER_MAX_INPUT_BYTES: String(MAX_INPUT) },
+      runnerEnv: { RUNNER_INSTANCE_ID: 'e2e-big-runner', E2E_OPENAI_KEY: 'sk-e2e', RUNNER_HEARTBEAT_INTERVAL_MS: '1000' },
+    });
+    ({ router, topicPrefix, routerSchema: schema } = services);
     raw = new RawKafka(infra.kafka.brokers);
     db = new Client({ connectionString: infra.postgres.url });
     await db.connect();
-    // Capabilities are checked at submission: wait until the runner's agent is registered.
-    await expectEventually(async () => {
-      const agents = (await (await api('/agents')).json()) as Array<{ agentId: string }>;
-      expect(agents.map((agent) => agent.agentId)).toContain('big-writer');
-    });
   });
 
   afterAll(async () => {
-    await Promise.allSettled([router?.stop(), runner?.stop(), raw?.close(), db?.end()]);
-    await dropTestSchema(infra.postgres.url, schema);
+    await Promise.allSettled([services?.stop(), raw?.close(), db?.end()]);
     await models.stop();
   });
 

@@ -13,8 +13,8 @@ import {
   workflowRequested,
   type WorkflowDefinition,
 } from '@baton/contracts';
-import { dropTestSchema, expectEventually, freePort, spawnApp, testInfra, uniqueName, type SpawnedApp } from '@baton/testing';
-import { agentsAnnounced } from './router-agents-ready';
+import { expectEventually, testInfra, type SpawnedApp } from '@baton/testing';
+import { startRouterAndRunner, type RouterAndRunner } from './router-and-runner';
 
 const API_KEY = 'e2e-test-key-0123456789abcdef';
 
@@ -36,10 +36,9 @@ const twoSteps: WorkflowDefinition = {
 
 describe('sequential workflow, end to end', () => {
   const infra = testInfra();
-  const routerSchema = uniqueName('router').replace(/[^a-z0-9_]/g, '_');
-  const topicPrefix = `${uniqueName('e2e')}.`;
+  let services: RouterAndRunner;
   let router: SpawnedApp;
-  let runner: SpawnedApp;
+  let topicPrefix: string;
   let raw: RawKafka;
 
   const api = async (path: string, init: RequestInit = {}, key: string | null = API_KEY): Promise<Response> =>
@@ -71,39 +70,19 @@ describe('sequential workflow, end to end', () => {
   };
 
   beforeAll(async () => {
-    const common = {
-      KAFKA_BROKERS: infra.kafka.brokers.join(','),
-      BATON_TOPIC_PREFIX: topicPrefix,
-      BATON_LOG_LEVEL: 'log',
-    };
-    const [routerPort, runnerPort] = [await freePort(), await freePort()];
-    [router, runner] = await Promise.all([
-      spawnApp({
-        name: 'router',
-        entry: 'apps/router/src/main.ts',
-        port: routerPort,
-        env: {
-          ...common,
-          ROUTER_PORT: String(routerPort),
-          DATABASE_URL: infra.postgres.url,
-          ROUTER_DB_SCHEMA: routerSchema,
-          BATON_API_KEYS: API_KEY,
-        },
-      }),
-      spawnApp({
-        name: 'agent-runner',
-        entry: 'apps/agent-runner/src/main.ts',
-        port: runnerPort,
-        env: { ...common, RUNNER_PORT: String(runnerPort), RUNNER_INSTANCE_ID: 'e2e-runner-1' },
-      }),
-    ]);
+    services = await startRouterAndRunner(infra, {
+      name: 'sequential',
+      apiKey: API_KEY,
+      capabilities: ['extraction', 'classification'],
+      runnerEnv: { RUNNER_INSTANCE_ID: 'e2e-runner-1', BATON_LOG_LEVEL: 'log' },
+      routerEnv: { BATON_LOG_LEVEL: 'log' },
+    });
+    ({ router, topicPrefix } = services);
     raw = new RawKafka(infra.kafka.brokers);
-    await agentsAnnounced(router.baseUrl, API_KEY, ['extraction', 'classification']);
   });
 
   afterAll(async () => {
-    await Promise.allSettled([router?.stop(), runner?.stop(), raw?.close()]);
-    await dropTestSchema(infra.postgres.url, routerSchema);
+    await Promise.allSettled([services?.stop(), raw?.close()]);
   });
 
   it('runs a two-step workflow submitted over HTTP, feeding step one into step two', async () => {

@@ -15,7 +15,7 @@ import { RawKafka } from '@baton/bus/testing';
 import { TOPICS, createEnvelope, serializeEnvelope, workflowRequested } from '@baton/contracts';
 import { FakeModelServer, openAiText, openAiToolCalls, serverError } from '@baton/llm-gateway/testing';
 import { expectEventually, testInfra } from '@baton/testing';
-import { startObservedServices, type ObservedServices } from './observed-services';
+import { startRouterAndRunner, type RouterAndRunner } from './router-and-runner';
 import { OtlpCollector, type ExportedSpan } from './otlp-collector';
 import { writeRunnerFixture } from './runner-fixture';
 
@@ -34,7 +34,7 @@ describe('one trace per workflow, end to end', () => {
   const infra = testInfra();
   const collector = new OtlpCollector();
   const models = new FakeModelServer();
-  let services: ObservedServices;
+  let services: RouterAndRunner;
   const raw = new RawKafka(infra.kafka.brokers);
 
   async function api(path: string, body: unknown): Promise<{ id: string; status: string }> {
@@ -95,7 +95,7 @@ maxConcurrency: 4
     });
     const policyFile = join(fixture.agentsDir, '..', 'policies.yaml');
     writeFileSync(policyFile, ['version: 1', 'policies:', '  - { id: sre-incidents, effect: allow, subjects: { teams: [sre] }, scopes: [incidents] }'].join('\n'));
-    services = await startObservedServices(infra, {
+    services = await startRouterAndRunner(infra, {
       name: 'trace',
       collectorUrl,
       apiKey: API_KEY,
