@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import type { Context } from '@opentelemetry/api';
+import { type Context, context } from '@opentelemetry/api';
 import { KafkaBus, NonRetryableError, type ConsumedMessage } from '@baton/bus';
 import {
   TOPICS,
@@ -54,7 +54,8 @@ export class WorkflowRequestsConsumer implements OnApplicationBootstrap {
     const accepted: Accepted[] = [];
     for (const { envelope, traceContext } of messages) {
       const command = await this.commandOf(envelope, traceContext);
-      if (command && !(await this.rejected(command))) accepted.push(command);
+      // A rejection is answered in the trace of the request it answers.
+      if (command && !(await context.with(traceContext, () => this.rejected(command)))) accepted.push(command);
     }
     await this.workflows.startFromRequests(accepted);
   }
