@@ -69,9 +69,7 @@ export default [
       'no-restricted-imports': [
         'error',
         {
-          patterns: [
-            { group: ['kafkajs', 'kafkajs/*'], message: 'kafkajs is wrapped by @baton/bus; import that instead.' },
-          ],
+          patterns: [{ group: ['kafkajs', 'kafkajs/*'], message: 'kafkajs is wrapped by @baton/bus; import that instead.' }],
         },
       ],
       'no-restricted-properties': [
@@ -90,7 +88,15 @@ export default [
   },
   {
     // Config loaders, tools and tests are the places allowed to read the environment.
-    files: ['**/config/*.ts', '**/*.config.ts', 'tools/**/*.ts', '**/*.spec.ts', '**/*.int-spec.ts', 'libs/testing/**/*.ts', 'libs/telemetry/**/*.ts'],
+    files: [
+      '**/config/*.ts',
+      '**/*.config.ts',
+      'tools/**/*.ts',
+      '**/*.spec.ts',
+      '**/*.int-spec.ts',
+      'libs/testing/**/*.ts',
+      'libs/telemetry/**/*.ts',
+    ],
     rules: { 'no-restricted-properties': 'off' },
   },
 ];

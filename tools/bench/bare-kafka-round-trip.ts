@@ -64,18 +64,13 @@ export function summarise(samplesMs: readonly number[]): LatencySummary {
 /** KAFKA_BROKERS if set, else the brokers of `infra up` (reused when already running). */
 export function resolveBrokers(): string[] {
   const fromEnv = process.env['KAFKA_BROKERS'];
-  if (fromEnv !== undefined && fromEnv.trim() !== '')
-    return fromEnv.split(',').map((broker) => broker.trim());
+  if (fromEnv !== undefined && fromEnv.trim() !== '') return fromEnv.split(',').map((broker) => broker.trim());
   const root = path.resolve(__dirname, '..', '..');
-  const stdout = execFileSync(
-    process.execPath,
-    [path.join(root, 'tools/run-ts.cjs'), 'tools/infra/cli.ts', 'up', '--json'],
-    {
-      cwd: root,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+  const stdout = execFileSync(process.execPath, [path.join(root, 'tools/run-ts.cjs'), 'tools/infra/cli.ts', 'up', '--json'], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const lastLine = stdout.trim().split('\n').pop() ?? '';
   const endpoints = JSON.parse(lastLine) as { kafka: { brokers: string[] } };
   return endpoints.kafka.brokers;

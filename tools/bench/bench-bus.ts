@@ -6,8 +6,7 @@ function intFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0)
-    throw new Error(`${name} must be a non-negative integer, got ${raw}`);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got ${raw}`);
   return value;
 }
 
@@ -29,25 +28,16 @@ async function main(): Promise<void> {
   const rows: [string, string][] = [
     ['brokers', brokers.join(',')],
     ['producer', 'kafkajs, idempotent, acks=all, 1 in flight'],
-    [
-      'round trips (sequential)',
-      `${roundTrip.count} after ${options.warmup} warm-up, ${options.messageBytes} B`,
-    ],
+    ['round trips (sequential)', `${roundTrip.count} after ${options.warmup} warm-up, ${options.messageBytes} B`],
     ['  p50 latency', `${fmt(roundTrip.p50Ms)} ms`],
     ['  p99 latency', `${fmt(roundTrip.p99Ms)} ms`],
     ['  mean / max', `${fmt(roundTrip.meanMs)} / ${fmt(roundTrip.maxMs)} ms`],
   ];
   if (throughput) {
     rows.push(
-      [
-        'throughput messages',
-        `${throughput.messages} x ${options.messageBytes} B, batches of ${options.batchSize}, 6 partitions`,
-      ],
+      ['throughput messages', `${throughput.messages} x ${options.messageBytes} B, batches of ${options.batchSize}, 6 partitions`],
       ['  produced', `${fmt(throughput.produceMsgPerSec, 0)} msg/s (${fmt(throughput.produceSeconds)} s)`],
-      [
-        '  consumed (end to end)',
-        `${fmt(throughput.consumeMsgPerSec, 0)} msg/s (${fmt(throughput.consumeSeconds)} s)`,
-      ],
+      ['  consumed (end to end)', `${fmt(throughput.consumeMsgPerSec, 0)} msg/s (${fmt(throughput.consumeSeconds)} s)`],
     );
   }
   const width = Math.max(...rows.map(([label]) => label.length));
@@ -56,8 +46,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(
-    `bench:bus failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
+  process.stderr.write(`bench:bus failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exitCode = 1;
 });

@@ -19,18 +19,9 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import neo4j, { type Driver } from 'neo4j-driver';
 import { KafkaBus } from '@baton/bus';
-import {
-  TOPICS,
-  contextFactRecorded,
-  createEnvelope,
-  serializeEnvelope,
-  stepDispatched,
-} from '@baton/contracts';
+import { TOPICS, contextFactRecorded, createEnvelope, serializeEnvelope, stepDispatched } from '@baton/contracts';
 import { AppModule } from '../../apps/context-graph/src/app.module';
-import {
-  CONTEXT_GRAPH_CONFIG,
-  type ContextGraphConfig,
-} from '../../apps/context-graph/src/config/context-graph-config';
+import { CONTEXT_GRAPH_CONFIG, type ContextGraphConfig } from '../../apps/context-graph/src/config/context-graph-config';
 import type { FactInput } from '../../apps/context-graph/src/facts/fact-record';
 import { FactStore } from '../../apps/context-graph/src/facts/fact-store';
 import { ContextQueries } from '../../apps/context-graph/src/queries/context-queries.service';
@@ -41,8 +32,7 @@ function intFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`${name} must be a positive integer, got ${raw}`);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${raw}`);
   return value;
 }
 
@@ -57,19 +47,8 @@ const STORE_BATCH = 2_000;
 const DAY_MS = 24 * 3_600_000;
 
 /** Server-side generation: each batch is one UNWIND over a range, so no data crosses the wire. */
-async function generate(
-  driver: Driver,
-  ns: string,
-  entities: number,
-  relsPer: number,
-  factsPer: number,
-): Promise<void> {
-  const run = async (
-    cypher: string,
-    from: number,
-    to: number,
-    extra: Record<string, unknown> = {},
-  ): Promise<void> => {
+async function generate(driver: Driver, ns: string, entities: number, relsPer: number, factsPer: number): Promise<void> {
+  const run = async (cypher: string, from: number, to: number, extra: Record<string, unknown> = {}): Promise<void> => {
     await driver.executeQuery(cypher, {
       ns,
       from: neo4j.int(from),
@@ -125,10 +104,7 @@ async function generate(
  * caller asks only about those not seen yet, so polling does not compete with ingestion for the same cores.
  */
 async function landedFacts(driver: Driver, uids: readonly string[]): Promise<string[]> {
-  const result = await driver.executeQuery(
-    'UNWIND $uids AS uid MATCH (f:Fact {uid: uid}) RETURN f.uid AS uid',
-    { uids },
-  );
+  const result = await driver.executeQuery('UNWIND $uids AS uid MATCH (f:Fact {uid: uid}) RETURN f.uid AS uid', { uids });
   return result.records.map((record) => record.get('uid') as string);
 }
 
@@ -142,10 +118,7 @@ const UID_LABELS = ['Fact', 'Entity', 'Task', 'Access', 'PendingPush', 'PushSequ
 async function cleanup(driver: Driver, ns: string): Promise<void> {
   const rounds = async (match: string): Promise<void> => {
     for (;;) {
-      const result = await driver.executeQuery(
-        `${match} WITH n LIMIT 5000 DETACH DELETE n RETURN count(n) AS deleted`,
-        { ns },
-      );
+      const result = await driver.executeQuery(`${match} WITH n LIMIT 5000 DETACH DELETE n RETURN count(n) AS deleted`, { ns });
       if (Number(result.records[0]?.get('deleted')) === 0) return;
     }
   };
@@ -182,13 +155,9 @@ async function main(): Promise<void> {
   const { endpoints } = await up((message) => log(`  ${message}`));
   const ns = `bench-${randomUUID().slice(0, 8)}.`;
   log(`bench:context on ${endpoints.mode} infrastructure, namespace/topic prefix ${ns}`);
-  const driver = neo4j.driver(
-    endpoints.neo4j.uri,
-    neo4j.auth.basic(endpoints.neo4j.user, endpoints.neo4j.password),
-    {
-      disableLosslessIntegers: true,
-    },
-  );
+  const driver = neo4j.driver(endpoints.neo4j.uri, neo4j.auth.basic(endpoints.neo4j.user, endpoints.neo4j.password), {
+    disableLosslessIntegers: true,
+  });
   Object.assign(process.env, {
     NEO4J_URI: endpoints.neo4j.uri,
     NEO4J_USER: endpoints.neo4j.user,
@@ -210,18 +179,14 @@ async function main(): Promise<void> {
     const generationSeconds = (performance.now() - generationStart) / 1_000;
     const rels = entities * relsPer;
     const facts = entities * factsPer;
-    log(
-      `generated ${entities} entities, ~${rels} relationships, ${facts} facts in ${fmt(generationSeconds)} s`,
-    );
+    log(`generated ${entities} entities, ~${rels} relationships, ${facts} facts in ${fmt(generationSeconds)} s`);
 
     // Warm-up, untimed, like bench:bus's first round trips: a fresh JVM plans and compiles the write on its first
     // batches (the first run after Neo4j started measured half the rate of the runs after it), and the service's
     // consumer joins its group. The same path as end to end, so both ends are warm.
     await bus.connect();
     const serviceBus = app.get(KafkaBus);
-    const publishAndWait = async (
-      records: { topic: string; key: string; value: Buffer }[],
-    ): Promise<void> => {
+    const publishAndWait = async (records: { topic: string; key: string; value: Buffer }[]): Promise<void> => {
       const before = serviceBus.stats();
       for (let i = 0; i < records.length; i += 1_000) await bus.publishRecords(records.slice(i, i + 1_000));
       // A fact dead-lettered or lost would otherwise keep the bench waiting forever.
@@ -251,16 +216,13 @@ async function main(): Promise<void> {
         }),
       ),
     });
-    await publishAndWait(
-      Array.from({ length: warmup }, (_, i) => factRecord(fact(ns, entities, i, 'bench-warmup'))),
-    );
+    await publishAndWait(Array.from({ length: warmup }, (_, i) => factRecord(fact(ns, entities, i, 'bench-warmup'))));
 
     // Store throughput: the batch write the consumers use (one transaction per CONTEXT_BATCH_MAX facts, default).
     const store = app.get(FactStore);
     const direct = Array.from({ length: ingestCount }, (_, i) => fact(ns, entities, i, 'bench-store'));
     const storeStart = performance.now();
-    for (let i = 0; i < direct.length; i += STORE_BATCH)
-      await store.writeBatch(direct.slice(i, i + STORE_BATCH));
+    for (let i = 0; i < direct.length; i += STORE_BATCH) await store.writeBatch(direct.slice(i, i + STORE_BATCH));
     const storeRate = ingestCount / ((performance.now() - storeStart) / 1_000);
 
     // The same with the service's writes in flight: none of these facts supersedes or relates, so, as in
@@ -292,10 +254,8 @@ async function main(): Promise<void> {
     const kafkaRate = kafkaCount / ((performance.now() - kafkaStart) / 1_000);
     // Then, untimed, that every one of them is in the graph.
     const missing = new Set(uids);
-    for (let i = 0; i < uids.length; i += 5_000)
-      for (const uid of await landedFacts(driver, uids.slice(i, i + 5_000))) missing.delete(uid);
-    if (missing.size > 0)
-      throw new Error(`end to end: ${missing.size} of ${kafkaCount} facts handled but not in the graph`);
+    for (let i = 0; i < uids.length; i += 5_000) for (const uid of await landedFacts(driver, uids.slice(i, i + 5_000))) missing.delete(uid);
+    if (missing.size > 0) throw new Error(`end to end: ${missing.size} of ${kafkaCount} facts handled but not in the graph`);
 
     // Push: a task in flight about s<i> (via the router's step.dispatched); a fact about what s<i> DEPENDS_ON is
     // published; time until the task's context.updated is consumed.
@@ -385,10 +345,8 @@ async function main(): Promise<void> {
       `ingest, store batch write           ${fmt(storeRate)} facts/s  (${ingestCount} facts, ${STORE_BATCH} per transaction, one at a time)`,
       `ingest, store, writes in flight     ${fmt(overlappedRate)} facts/s  (${ingestCount} facts, ${STORE_BATCH} per transaction, ${inFlight} at once)`,
       `ingest, end to end from Kafka       ${fmt(kafkaRate)} facts/s  (${kafkaCount} facts, publish → graph)`,
-      latency('neighbourhood k=2 (limit 50)', summarise(neighbourhood)) +
-        `  avg ${fmt(edgesSeen / queries)} edges`,
-      latency('recent facts + DEPENDS_ON, 24 h', summarise(recent)) +
-        `  avg ${fmt(factsSeen / queries)} facts`,
+      latency('neighbourhood k=2 (limit 50)', summarise(neighbourhood)) + `  avg ${fmt(edgesSeen / queries)} edges`,
+      latency('recent facts + DEPENDS_ON, 24 h', summarise(recent)) + `  avg ${fmt(factsSeen / queries)} facts`,
       latency('push: fact published → update', summarise(push)) + '  (task on a dependant of the entity)',
     ];
     process.stdout.write(`${lines.join('\n')}\n`);

@@ -75,7 +75,13 @@ const PATTERNS: Record<string, Pattern> = {
     definition: workflowDefinitionSchema.parse({
       name: 'bench-parallel',
       pattern: 'parallel',
-      steps: [{ id: 'p', branches: [0, 1, 2, 3].map((i) => ({ id: `b${i}`, capability: 'noop' })), merge: { strategy: 'agent', capability: 'noop' } }],
+      steps: [
+        {
+          id: 'p',
+          branches: [0, 1, 2, 3].map((i) => ({ id: `b${i}`, capability: 'noop' })),
+          merge: { strategy: 'agent', capability: 'noop' },
+        },
+      ],
     }),
     criticalPath: 2,
     totalSteps: 5,
@@ -114,7 +120,17 @@ async function startAgents(bus: KafkaBus, count: number): Promise<Agents> {
         agentHeartbeat,
         createEnvelope(
           agentHeartbeat,
-          { agentId, instanceId: 'bench', team: `team-${i % 10}`, capabilities: ['noop', 'supervise'], scopes: [], models: ['none'], maxConcurrency: 1000, inFlight: 0, startedAt },
+          {
+            agentId,
+            instanceId: 'bench',
+            team: `team-${i % 10}`,
+            capabilities: ['noop', 'supervise'],
+            scopes: [],
+            models: ['none'],
+            maxConcurrency: 1000,
+            inFlight: 0,
+            startedAt,
+          },
           { source: 'bench', correlationId: `heartbeat:${agentId}`, agentId },
         ),
       );
@@ -134,7 +150,12 @@ async function startAgents(bus: KafkaBus, count: number): Promise<Agents> {
     if (task.capability === 'supervise') {
       output =
         input['phase'] === 'plan'
-          ? { subtasks: [{ id: 'x', capability: 'noop' }, { id: 'y', capability: 'noop' }] }
+          ? {
+              subtasks: [
+                { id: 'x', capability: 'noop' },
+                { id: 'y', capability: 'noop' },
+              ],
+            }
           : { decision: 'accept', answer: { ok: true } };
     }
     const result: Envelope<PayloadOf<typeof taskCompleted>> = {
@@ -146,7 +167,16 @@ async function startAgents(bus: KafkaBus, count: number): Promise<Agents> {
       correlationId: envelope.correlationId,
       causationId: envelope.id,
       workflowId: task.workflowId,
-      payload: { taskId: task.taskId, workflowId: task.workflowId, stepId: task.stepId, attempt: task.attempt, agentId: task.agentId ?? 'bench', output, confidence: 1, usage: { model: 'none', inputTokens: 0, outputTokens: 0, costUsd: 0 } },
+      payload: {
+        taskId: task.taskId,
+        workflowId: task.workflowId,
+        stepId: task.stepId,
+        attempt: task.attempt,
+        agentId: task.agentId ?? 'bench',
+        output,
+        confidence: 1,
+        usage: { model: 'none', inputTokens: 0, outputTokens: 0, costUsd: 0 },
+      },
     };
     return {
       topic: taskCompleted.topic,
@@ -166,7 +196,8 @@ async function startAgents(bus: KafkaBus, count: number): Promise<Agents> {
       }
       // A result's id is its task's id (see answer).
       const sending = performance.now();
-      for (const envelope of envelopes) if (envelope.type === TASK_ASSIGNED) answeredAt.set((envelope as Envelope<Assigned>).payload.taskId, sending);
+      for (const envelope of envelopes)
+        if (envelope.type === TASK_ASSIGNED) answeredAt.set((envelope as Envelope<Assigned>).payload.taskId, sending);
     }
     await bus.publishRecords(records);
   };
@@ -205,7 +236,12 @@ async function main(): Promise<void> {
   log(`bench:router on ${endpoints.mode} infrastructure, topic prefix ${prefix}`);
   const bare = await measureBareKafkaRoundTrip({ brokers: endpoints.kafka.brokers, roundTrips: 1_000, warmup: 100, throughputMessages: 0 });
   log('floor: a 3-step sequential workflow through the smallest durable router ...');
-  const floor = await measureDurableStepFloor({ brokers: endpoints.kafka.brokers, postgresUrl: endpoints.postgres.url, workflows: 100, steps: 3 });
+  const floor = await measureDurableStepFloor({
+    brokers: endpoints.kafka.brokers,
+    postgresUrl: endpoints.postgres.url,
+    workflows: 100,
+    steps: 3,
+  });
 
   let router: SpawnedApp | undefined;
   let agents: Agents | undefined;
@@ -246,7 +282,11 @@ async function main(): Promise<void> {
       const start = performance.now();
       await bus.publish(
         workflowRequested,
-        createEnvelope(workflowRequested, { workflowId, definition: pattern.definition, input: { n: 1 }, requestedBy: 'bench' }, { source: 'bench', correlationId: workflowId }),
+        createEnvelope(
+          workflowRequested,
+          { workflowId, definition: pattern.definition, input: { n: 1 }, requestedBy: 'bench' },
+          { source: 'bench', correlationId: workflowId },
+        ),
       );
       const failed = await finished;
       waiting.delete(workflowId);
@@ -254,7 +294,11 @@ async function main(): Promise<void> {
     };
 
     /** Keeps `width` workflows running for `ms`: each one that ends is replaced at once; counts those that ended in the window. */
-    const sustain = async (pattern: Pattern, width: number, ms: number): Promise<{ completed: number; failed: number; seconds: number }> => {
+    const sustain = async (
+      pattern: Pattern,
+      width: number,
+      ms: number,
+    ): Promise<{ completed: number; failed: number; seconds: number }> => {
       const started = performance.now();
       const deadline = started + ms;
       let completed = 0;
@@ -274,7 +318,9 @@ async function main(): Promise<void> {
     log('warm-up ...');
     for (const pattern of Object.values(PATTERNS)) for (let i = 0; i < 3; i += 1) await run(pattern);
 
-    const rows: [string, string][] = [['bare kafkajs round trip p50 / p99', `${fmt(bare.roundTrip.p50Ms)} / ${fmt(bare.roundTrip.p99Ms)} ms`]];
+    const rows: [string, string][] = [
+      ['bare kafkajs round trip p50 / p99', `${fmt(bare.roundTrip.p50Ms)} / ${fmt(bare.roundTrip.p99Ms)} ms`],
+    ];
     const ratio = (summary: LatencySummary): string =>
       `${fmt(summary.p50Ms)} / ${fmt(summary.p99Ms)} ms = ${fmt(summary.p50Ms / bare.roundTrip.p50Ms)}x / ${fmt(summary.p99Ms / bare.roundTrip.p99Ms)}x bare`;
     /** p50 against the floor's p50 of the same measure: what Baton's router costs beyond the least any durable router must. */
@@ -299,8 +345,14 @@ async function main(): Promise<void> {
       rows.push(
         [`${name} per-step overhead p50 / p99`, `${ratio(summary)}${overFloor(summary, floor.perStep)}`],
         [`${name} router turnaround p50 / p99`, `${ratio(turnaround)}${overFloor(turnaround, floor.turnaround)} (n=${turnaround.count})`],
-        [`${name} ${concurrent} at once`, `${fmt((concurrent * pattern.totalSteps) / seconds)} steps/s, ${fmt(seconds)} s, ${results.filter((r) => r.failed).length} failed`],
-        [`${name} sustained, ${inFlight} in flight`, `${fmt((sustained.completed * pattern.totalSteps) / sustained.seconds)} steps/s over ${fmt(sustained.seconds)} s, ${sustained.failed} failed`],
+        [
+          `${name} ${concurrent} at once`,
+          `${fmt((concurrent * pattern.totalSteps) / seconds)} steps/s, ${fmt(seconds)} s, ${results.filter((r) => r.failed).length} failed`,
+        ],
+        [
+          `${name} sustained, ${inFlight} in flight`,
+          `${fmt((sustained.completed * pattern.totalSteps) / sustained.seconds)} steps/s over ${fmt(sustained.seconds)} s, ${sustained.failed} failed`,
+        ],
       );
     }
     const width = Math.max(...rows.map(([label]) => label.length));
@@ -315,6 +367,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`bench:router failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.stderr.write(`bench:router failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });

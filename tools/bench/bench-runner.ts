@@ -67,7 +67,15 @@ async function main(): Promise<void> {
         const capability = index % 2 === 0 ? 'analysis' : 'classification';
         return createEnvelope(
           taskAssigned,
-          { taskId, workflowId, stepId: `s${index}`, attempt: 1, capability, input: { document: `doc ${index}`, index }, timeoutMs: 60_000 },
+          {
+            taskId,
+            workflowId,
+            stepId: `s${index}`,
+            attempt: 1,
+            capability,
+            input: { document: `doc ${index}`, index },
+            timeoutMs: 60_000,
+          },
           { source: 'bench', correlationId: workflowId, workflowId },
         );
       });
@@ -91,14 +99,26 @@ async function main(): Promise<void> {
     runner = undefined;
 
     const rows: [string, string][] = [
-      ['tasks/s through one runner (built-in model)', `${fmt(tasks / seconds)} tasks/s (${tasks} tasks in ${fmt(seconds)} s, ${failed} failed)`],
+      [
+        'tasks/s through one runner (built-in model)',
+        `${fmt(tasks / seconds)} tasks/s (${tasks} tasks in ${fmt(seconds)} s, ${failed} failed)`,
+      ],
       ['  what it includes', 'publish -> Kafka -> runner (agent, gateway, validation) -> Kafka -> bench consumer'],
     ];
     if (stats) {
       rows.push(
-        ['runner overhead per task, model time excluded', `mean ${fmt(stats['overheadMeanMs'] ?? 0)} / p50 ${fmt(stats['overheadP50Ms'] ?? 0)} / p99 ${fmt(stats['overheadP99Ms'] ?? 0)} ms (${stats['overheadSamples']} tasks incl. warm-up)`],
-        ['  what it includes', 'agent choice, prompt, gateway routing + span, output validation, confidence, publishing result + usage (acks=all)'],
-        ['  of which the runner\'s own work', `mean ${fmt(stats['workMeanMs'] ?? 0)} / p50 ${fmt(stats['workP50Ms'] ?? 0)} / p99 ${fmt(stats['workP99Ms'] ?? 0)} ms (the rest is waiting for Kafka acks)`],
+        [
+          'runner overhead per task, model time excluded',
+          `mean ${fmt(stats['overheadMeanMs'] ?? 0)} / p50 ${fmt(stats['overheadP50Ms'] ?? 0)} / p99 ${fmt(stats['overheadP99Ms'] ?? 0)} ms (${stats['overheadSamples']} tasks incl. warm-up)`,
+        ],
+        [
+          '  what it includes',
+          'agent choice, prompt, gateway routing + span, output validation, confidence, publishing result + usage (acks=all)',
+        ],
+        [
+          "  of which the runner's own work",
+          `mean ${fmt(stats['workMeanMs'] ?? 0)} / p50 ${fmt(stats['workP50Ms'] ?? 0)} / p99 ${fmt(stats['workP99Ms'] ?? 0)} ms (the rest is waiting for Kafka acks)`,
+        ],
         ['model time, all tasks', `${fmt(stats['modelTimeMs'] ?? 0)} ms in total`],
       );
     }

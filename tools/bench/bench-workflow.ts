@@ -172,6 +172,6 @@ function print(
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`bench:workflow failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.stderr.write(`bench:workflow failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });

@@ -41,7 +41,12 @@ export async function measureDurableStepFloor(options: DurableStepFloorOptions):
   const steps = options.steps ?? 3;
   const run = randomUUID().slice(0, 8);
   const topic = (name: string): string => `bench.floor.${run}.${name}`;
-  const [requests, tasks, results, completions] = ['requests', 'tasks', 'results', 'completions'].map(topic) as [string, string, string, string];
+  const [requests, tasks, results, completions] = ['requests', 'tasks', 'results', 'completions'].map(topic) as [
+    string,
+    string,
+    string,
+    string,
+  ];
   const schema = `bench_floor_${run}`;
 
   const kafka = new Kafka({ clientId: `bench-floor-${run}`, brokers: options.brokers, logLevel: logLevel.ERROR });
@@ -55,14 +60,22 @@ export async function measureDurableStepFloor(options: DurableStepFloorOptions):
   const [routerConsumer, agentConsumer, observer] = consumers;
   const pg = new Client({ connectionString: options.postgresUrl });
 
-  await Promise.all([admin.connect(), routerProducer.connect(), agentProducer.connect(), ...consumers.map((c) => c.connect()), pg.connect()]);
+  await Promise.all([
+    admin.connect(),
+    routerProducer.connect(),
+    agentProducer.connect(),
+    ...consumers.map((c) => c.connect()),
+    pg.connect(),
+  ]);
   try {
     await admin.createTopics({
       topics: [requests, tasks, results, completions].map((name) => ({ topic: name, numPartitions: 1, replicationFactor: 1 })),
       waitForLeaders: true,
     });
     await pg.query(`CREATE SCHEMA ${schema}`);
-    await pg.query(`CREATE TABLE ${schema}.transitions (seq bigserial PRIMARY KEY, workflow text NOT NULL, step int NOT NULL, at timestamptz NOT NULL DEFAULT now())`);
+    await pg.query(
+      `CREATE TABLE ${schema}.transitions (seq bigserial PRIMARY KEY, workflow text NOT NULL, step int NOT NULL, at timestamptz NOT NULL DEFAULT now())`,
+    );
 
     const send = (producer: typeof routerProducer, to: string, work: Work): Promise<unknown> =>
       producer.send({ topic: to, acks: -1, messages: [{ key: work.workflow, value: JSON.stringify(work) }] });

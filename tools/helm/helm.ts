@@ -19,7 +19,9 @@ export function ensureHelm(log: (line: string) => void, root: string = ROOT): st
   if (existsSync(binary)) return binary;
   const go = spawnSync('go', ['version'], { encoding: 'utf8' });
   if (go.status !== 0) {
-    throw new Error(`helm ${HELM_VERSION} is built from source with Go, and \`go version\` failed: ${go.error?.message ?? go.stderr.trim()}`);
+    throw new Error(
+      `helm ${HELM_VERSION} is built from source with Go, and \`go version\` failed: ${go.error?.message ?? go.stderr.trim()}`,
+    );
   }
   const bin = join(binary, '..');
   const gopath = join(root, '.baton', 'tools', 'go');
@@ -41,7 +43,9 @@ export function ensureHelm(log: (line: string) => void, root: string = ROOT): st
     stdio: ['ignore', 'inherit', 'pipe'],
   });
   if (built.status !== 0 || !existsSync(binary)) {
-    throw new Error(`go install ${HELM_MODULE}@${HELM_VERSION} failed (exit ${built.status ?? built.signal}):\n${built.stderr.slice(-4000)}`);
+    throw new Error(
+      `go install ${HELM_MODULE}@${HELM_VERSION} failed (exit ${built.status ?? built.signal}):\n${built.stderr.slice(-4000)}`,
+    );
   }
   log(`helm ${HELM_VERSION} built in ${((Date.now() - started) / 1000).toFixed(0)} s: ${binary}`);
   return binary;

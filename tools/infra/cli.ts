@@ -34,7 +34,10 @@ function optionValue(args: string[], name: string): string | undefined {
 }
 
 function parseComponents(raw: string): Component[] {
-  const names = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const names = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const unknown = names.filter((n) => !(COMPONENTS as readonly string[]).includes(n));
   if (unknown.length > 0) throw new Error(`unknown component(s): ${unknown.join(', ')} (expected ${COMPONENTS.join(', ')})`);
   return names as Component[];

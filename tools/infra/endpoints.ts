@@ -110,13 +110,16 @@ export function endpointsFromEnv(env: NodeJS.ProcessEnv = process.env): InfraEnd
   if (present.length === 0) return undefined;
   if (present.length < ENDPOINT_ENV_KEYS.length) {
     const missing = ENDPOINT_ENV_KEYS.filter((k) => !present.includes(k));
-    throw new EndpointsError(
-      `${present.join(', ')} set but ${missing.join(', ')} not: set all of ${ENDPOINT_ENV_KEYS.join(', ')} or none`,
-    );
+    throw new EndpointsError(`${present.join(', ')} set but ${missing.join(', ')} not: set all of ${ENDPOINT_ENV_KEYS.join(', ')} or none`);
   }
   return parseEndpoints({
     mode: 'env',
-    kafka: { brokers: (env['KAFKA_BROKERS'] ?? '').split(',').map((b) => b.trim()).filter((b) => b !== '') },
+    kafka: {
+      brokers: (env['KAFKA_BROKERS'] ?? '')
+        .split(',')
+        .map((b) => b.trim())
+        .filter((b) => b !== ''),
+    },
     postgres: { url: env['DATABASE_URL'] },
     neo4j: { uri: env['NEO4J_URI'], user: env['NEO4J_USER'] || 'neo4j', password: env['NEO4J_PASSWORD'] ?? '' },
   });

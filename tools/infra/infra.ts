@@ -2,37 +2,15 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { composeDown, composeEndpoints, composeRunningServices, composeUp, dockerAvailable } from './docker';
-import {
-  endpointsFile,
-  endpointsFromEnv,
-  loadEndpoints,
-  stateDir,
-  writeEndpoints,
-  type InfraEndpoints,
-  type InfraMode,
-} from './endpoints';
+import { endpointsFile, endpointsFromEnv, loadEndpoints, stateDir, writeEndpoints, type InfraEndpoints, type InfraMode } from './endpoints';
 import { checkComponent, COMPONENTS, isHealthy, waitHealthy, warmUpKafka, type Component } from './health';
 import { findJdk, type Jdk } from './jvm';
 import { afterUp, readLeases, release, writeLeases } from './leases';
 import { findKafkaPid, kafkaPaths, prepareKafka, startKafka } from './kafka';
-import {
-  nativeLayout,
-  readRunRecord,
-  writeRunRecord,
-  type NativeLayout,
-  type RunRecord,
-} from './native-context';
+import { nativeLayout, readRunRecord, writeRunRecord, type NativeLayout, type RunRecord } from './native-context';
 import { findNeo4jPid, NEO4J_USER, neo4jPagecacheMb, neo4jPassword, neo4jPaths, prepareNeo4j, startNeo4j } from './neo4j';
 import { choosePort, parsePort } from './ports';
-import {
-  ensureBatonDatabase,
-  findPostgresPid,
-  postgresPaths,
-  postgresUrl,
-  preparePostgres,
-  startPostgres,
-  stopPostgres,
-} from './postgres';
+import { ensureBatonDatabase, findPostgresPid, postgresPaths, postgresUrl, preparePostgres, startPostgres, stopPostgres } from './postgres';
 import { isAlive, stopProcess, tailFile, withLock } from './processes';
 
 export type Logger = (msg: string) => void;
@@ -189,7 +167,13 @@ async function planPorts(layout: NativeLayout): Promise<Plan[]> {
     const plan: Plan = { component: c, running: false, pid: undefined, port };
     if (c === 'kafka') {
       const controllerConfigured = parsePort('BATON_KAFKA_CONTROLLER_PORT', process.env['BATON_KAFKA_CONTROLLER_PORT']);
-      plan.controllerPort = await choosePort('kafka controller', 'BATON_KAFKA_CONTROLLER_PORT', controllerConfigured, record?.controllerPort, taken);
+      plan.controllerPort = await choosePort(
+        'kafka controller',
+        'BATON_KAFKA_CONTROLLER_PORT',
+        controllerConfigured,
+        record?.controllerPort,
+        taken,
+      );
       taken.add(plan.controllerPort);
     }
     plans.push(plan);

@@ -39,7 +39,9 @@ export function findJdk(env: NodeJS.ProcessEnv = process.env): Jdk {
   } else {
     java = which('java', env['PATH']);
     if (java === undefined) {
-      throw new JdkError('JDK not found: no `java` on PATH and JAVA_HOME is unset (install OpenJDK 17+, e.g. apt-get install openjdk-17-jdk-headless)');
+      throw new JdkError(
+        'JDK not found: no `java` on PATH and JAVA_HOME is unset (install OpenJDK 17+, e.g. apt-get install openjdk-17-jdk-headless)',
+      );
     }
     javac = which('javac', env['PATH']);
   }

@@ -52,11 +52,7 @@ export function findNeo4jPid(layout: NativeLayout): number | undefined {
 export function prepareNeo4j(layout: NativeLayout, jdk: Jdk): { downloaded: boolean } {
   const p = neo4jPaths(layout);
   const downloaded = ensureMavenLib('neo4j', p.pom, p.lib, layout.m2, jdk);
-  const hash = createHash('sha256')
-    .update(readFileSync(p.source))
-    .update(p.lib)
-    .update('release-17')
-    .digest('hex');
+  const hash = createHash('sha256').update(readFileSync(p.source)).update(p.lib).update('release-17').digest('hex');
   const marker = join(p.classes, '.source-hash');
   if (!existsSync(marker) || readFileSync(marker, 'utf8').trim() !== hash) {
     rmSync(p.classes, { recursive: true, force: true });
@@ -93,20 +89,12 @@ export function neo4jPagecacheMb(env: NodeJS.ProcessEnv = process.env): number {
   if (configured === undefined || configured === '') return DEFAULT_NEO4J_PAGECACHE_MB;
   const mb = Number(configured);
   if (!Number.isInteger(mb) || mb < 32) {
-    throw new Error(
-      `neo4j: BATON_NEO4J_PAGECACHE_MB must be a whole number of MB, at least 32; got ${configured}`,
-    );
+    throw new Error(`neo4j: BATON_NEO4J_PAGECACHE_MB must be a whole number of MB, at least 32; got ${configured}`);
   }
   return mb;
 }
 
-export function startNeo4j(
-  layout: NativeLayout,
-  jdk: Jdk,
-  port: number,
-  password: string,
-  pagecacheMb: number,
-): number {
+export function startNeo4j(layout: NativeLayout, jdk: Jdk, port: number, password: string, pagecacheMb: number): number {
   const p = neo4jPaths(layout);
   return spawnDetached({
     command: jdk.java,

@@ -28,7 +28,9 @@ export function ensureSchemathesis(log: (line: string) => void, root: string = R
     if (result.status !== 0) {
       // Half an environment would pass the existence check next time.
       rmSync(venv, { recursive: true, force: true });
-      throw new Error(`${program} ${args.join(' ')} failed (exit ${result.status ?? result.signal}): ${result.error?.message ?? result.stderr.slice(-4000)}`);
+      throw new Error(
+        `${program} ${args.join(' ')} failed (exit ${result.status ?? result.signal}): ${result.error?.message ?? result.stderr.slice(-4000)}`,
+      );
     }
   }
   if (!existsSync(command)) throw new Error(`schemathesis ${SCHEMATHESIS_VERSION} installed, but ${command} is missing`);

@@ -1,5 +1,6 @@
 /**
- * `npm test`: the whole suite, in the order that fails fastest — lint, type
+ * `npm test`: the whole suite, in the order that fails fastest — lint and
+ * formatting (prettier --check; `npm run format` fixes it), type
  * check, unit tests, then integration and end-to-end tests on real Kafka,
  * Postgres and Neo4j (provisioned by the integration run's globalSetup), after
  * building helm for the chart's spec and installing schemathesis for the HTTP
@@ -50,6 +51,7 @@ function main(): void {
     const graph = spawnSync(bin('nx'), ['show', 'projects'], { cwd: root, env: { ...process.env, NX_DAEMON: 'false' } });
     if (graph.status !== 0) failures.push('project graph');
     if (run('lint', bin('eslint'), ['apps', 'libs', 'tools', '--max-warnings=0']) !== 0) failures.push('lint');
+    if (run('format', bin('prettier'), ['--check', '.']) !== 0) failures.push('format');
   }
   if (wants('typecheck') && run('typecheck', bin('tsc'), ['-p', 'tools/tsconfig.json']) !== 0) failures.push('typecheck');
 

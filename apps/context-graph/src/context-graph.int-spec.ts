@@ -51,25 +51,13 @@ async function query(query: ContextQuery, scopes: string[], workflowId?: string)
 
 describe('graph model', () => {
   it('creates constraints, indexes and the full-text index at start-up, once', async () => {
-    const driver = neo4j.driver(
-      h.infra.neo4j.uri,
-      neo4j.auth.basic(h.infra.neo4j.user, h.infra.neo4j.password),
-    );
+    const driver = neo4j.driver(h.infra.neo4j.uri, neo4j.auth.basic(h.infra.neo4j.user, h.infra.neo4j.password));
     try {
-      const constraints = await driver.executeQuery(
-        'SHOW CONSTRAINTS YIELD name RETURN collect(name) AS names',
-      );
+      const constraints = await driver.executeQuery('SHOW CONSTRAINTS YIELD name RETURN collect(name) AS names');
       expect(constraints.records[0]?.get('names')).toEqual(
-        expect.arrayContaining([
-          'context_entity_uid',
-          'context_fact_uid',
-          'context_task_uid',
-          'context_access_uid',
-        ]),
+        expect.arrayContaining(['context_entity_uid', 'context_fact_uid', 'context_task_uid', 'context_access_uid']),
       );
-      const indexes = await driver.executeQuery(
-        'SHOW INDEXES YIELD name, type, state RETURN name, type, state',
-      );
+      const indexes = await driver.executeQuery('SHOW INDEXES YIELD name, type, state RETURN name, type, state');
       const byName = new Map(indexes.records.map((record) => [record.get('name') as string, record]));
       expect(byName.get('context_fact_text')?.get('type')).toBe('FULLTEXT');
       expect(byName.get('context_fact_text')?.get('state')).toBe('ONLINE');
@@ -81,10 +69,7 @@ describe('graph model', () => {
   });
 
   it("lets several processes migrate a fresh server at once (the schema is the server's, not a namespace's)", async () => {
-    const driver = neo4j.driver(
-      h.infra.neo4j.uri,
-      neo4j.auth.basic(h.infra.neo4j.user, h.infra.neo4j.password),
-    );
+    const driver = neo4j.driver(h.infra.neo4j.uri, neo4j.auth.basic(h.infra.neo4j.user, h.infra.neo4j.password));
     // A migration of its own, so the schema it creates is new to the server even when the real ones exist.
     const tag = randomUUID().replace(/-/g, '').slice(0, 12);
     const version = 1_000_000 + Math.floor(Math.random() * 1_000_000);
@@ -97,18 +82,10 @@ describe('graph model', () => {
       ],
     };
     try {
-      const runs = await Promise.allSettled(
-        Array.from({ length: 6 }, () => migrateGraph(driver, [migration])),
-      );
+      const runs = await Promise.allSettled(Array.from({ length: 6 }, () => migrateGraph(driver, [migration])));
       expect(runs.filter((run) => run.status === 'rejected')).toEqual([]);
-      const indexes = await driver.executeQuery(
-        'SHOW INDEXES YIELD name WHERE name ENDS WITH $tag RETURN name',
-        { tag },
-      );
-      expect(indexes.records.map((record) => record.get('name') as string).sort()).toEqual([
-        `race_${tag}`,
-        `race_text_${tag}`,
-      ]);
+      const indexes = await driver.executeQuery('SHOW INDEXES YIELD name WHERE name ENDS WITH $tag RETURN name', { tag });
+      expect(indexes.records.map((record) => record.get('name') as string).sort()).toEqual([`race_${tag}`, `race_text_${tag}`]);
     } finally {
       await driver.executeQuery(`DROP INDEX race_${tag} IF EXISTS`);
       await driver.executeQuery(`DROP INDEX race_text_${tag} IF EXISTS`);
@@ -125,10 +102,7 @@ describe('ingestion from baton.context.facts', () => {
       { about: proxy, attribute: 'connection-pool.size', value: 50, confidence: 0.95 },
       { agentId: 'agent-a', occurredAt: new Date(Date.now() - 60_000).toISOString() },
     );
-    const newer = h.factEnvelope(
-      { about: proxy, attribute: 'connection-pool.size', value: 5, confidence: 0.7 },
-      { agentId: 'agent-b' },
-    );
+    const newer = h.factEnvelope({ about: proxy, attribute: 'connection-pool.size', value: 5, confidence: 0.7 }, { agentId: 'agent-b' });
     await h.publish(contextFactRecorded, older);
     await h.publish(contextFactRecorded, newer);
     await h.publish(contextFactRecorded, older);
@@ -184,9 +158,7 @@ describe('ingestion from baton.context.facts', () => {
       messages.some((message) => message.value.toString('utf8').includes(bad.id)),
     );
     const record = dead.find((message) => message.value.toString('utf8').includes(bad.id));
-    expect(record?.headers['baton-dlq-reason']).toMatch(
-      /payload\.about\.kind: unknown entity kind Spaceship/,
-    );
+    expect(record?.headers['baton-dlq-reason']).toMatch(/payload\.about\.kind: unknown entity kind Spaceship/);
   });
 });
 
@@ -223,10 +195,7 @@ describe('ingestion from baton.system-events (CloudEvents)', () => {
         }),
       ]);
     });
-    const dead = await h.raw.readUntil(
-      `${h.prefix}${dlqTopic(TOPICS.systemEvents)}`,
-      (messages) => messages.length > 0,
-    );
+    const dead = await h.raw.readUntil(`${h.prefix}${dlqTopic(TOPICS.systemEvents)}`, (messages) => messages.length > 0);
     expect(dead[0]?.headers['baton-dlq-reason']).toMatch(/ce_entitykind: required/);
   });
 });
@@ -277,9 +246,7 @@ describe('queries and scopes', () => {
     // The facts travel over several partitions, handled in no order between them: wait for all of them (every fact's
     // search text holds the ids it names, and so the tag).
     await expectEventually(async () => {
-      expect(
-        (await query({ kind: 'search', text: secretWord, limit: 10 }, ['customer-data'])).facts,
-      ).toHaveLength(2);
+      expect((await query({ kind: 'search', text: secretWord, limit: 10 }, ['customer-data'])).facts).toHaveLength(2);
       expect((await query({ kind: 'search', text: tag, limit: 10 }, [])).facts).toHaveLength(4);
     });
   });
@@ -287,18 +254,13 @@ describe('queries and scopes', () => {
   it('answers a k-hop neighbourhood over Kafka request/reply', async () => {
     const one = await query({ kind: 'neighbourhood', entity: checkout, hops: 1, limit: 50 }, []);
     expect(one.ok).toBe(true);
-    expect(one.edges.map((edge) => `${edge.from.id}-${edge.type}->${edge.to.id}`)).toEqual([
-      `${checkout.id}-DEPENDS_ON->${proxy.id}`,
-    ]);
+    expect(one.edges.map((edge) => `${edge.from.id}-${edge.type}->${edge.to.id}`)).toEqual([`${checkout.id}-DEPENDS_ON->${proxy.id}`]);
     const two = await query({ kind: 'neighbourhood', entity: checkout, hops: 2, limit: 50 }, []);
     expect(two.edges.map((edge) => edge.to.id).sort()).toEqual([db.id, proxy.id].sort());
   });
 
   it('answers recent facts about an entity and what it depends on, and what changed around it', async () => {
-    const recent = await query(
-      { kind: 'recent', entity: checkout, windowMs: 600_000, hops: 2, limit: 50 },
-      [],
-    );
+    const recent = await query({ kind: 'recent', entity: checkout, windowMs: 600_000, hops: 2, limit: 50 }, []);
     expect(
       recent.facts
         .map((fact) => fact.attribute)
@@ -306,13 +268,8 @@ describe('queries and scopes', () => {
         .sort(),
     ).toEqual(['connection-pool.size', 'cpu']);
     const changed = await query({ kind: 'changed', entity: db, since, hops: 2, limit: 50 }, []);
-    expect(changed.facts.map((fact) => fact.about.id)).toEqual(
-      expect.arrayContaining([db.id, proxy.id, checkout.id]),
-    );
-    const later = await query(
-      { kind: 'changed', entity: db, since: new Date(Date.now() + 60_000).toISOString(), hops: 2, limit: 50 },
-      [],
-    );
+    expect(changed.facts.map((fact) => fact.about.id)).toEqual(expect.arrayContaining([db.id, proxy.id, checkout.id]));
+    const later = await query({ kind: 'changed', entity: db, since: new Date(Date.now() + 60_000).toISOString(), hops: 2, limit: 50 }, []);
     expect(later.facts).toEqual([]);
   });
 
@@ -354,29 +311,20 @@ describe('queries and scopes', () => {
       expect(JSON.stringify(response.body)).not.toContain('customer-data');
     }
     // The same queries with the scope do see them: the filter is the scope, not the query form.
+    expect((await query({ kind: 'neighbourhood', entity: customer, hops: 1, limit: 10 }, ['customer-data'])).edges).toHaveLength(1);
     expect(
-      (await query({ kind: 'neighbourhood', entity: customer, hops: 1, limit: 10 }, ['customer-data'])).edges,
-    ).toHaveLength(1);
-    expect(
-      (
-        await query({ kind: 'recent', entity: checkout, windowMs: 600_000, hops: 1, limit: 50 }, [
-          'customer-data',
-        ])
-      ).facts.some((fact) => fact.text?.includes(secretWord)),
+      (await query({ kind: 'recent', entity: checkout, windowMs: 600_000, hops: 1, limit: 50 }, ['customer-data'])).facts.some((fact) =>
+        fact.text?.includes(secretWord),
+      ),
     ).toBe(true);
     const trusted = await h.http('GET', `/facts?q=${secretWord}`, { key: TRUSTED_KEY });
     expect((trusted.body?.['facts'] as FactView[]).length).toBe(2);
   });
 
   it('rejects a query about an unknown kind with the field named', async () => {
-    const answer = await query(
-      { kind: 'neighbourhood', entity: { kind: 'Spaceship', id: 'x' }, hops: 1, limit: 5 },
-      [],
-    );
+    const answer = await query({ kind: 'neighbourhood', entity: { kind: 'Spaceship', id: 'x' }, hops: 1, limit: 5 }, []);
     expect(answer.ok).toBe(false);
-    expect(answer.error?.issues).toEqual([
-      expect.stringMatching(/^payload\.query\.entity\.kind: unknown entity kind Spaceship/),
-    ]);
+    expect(answer.error?.issues).toEqual([expect.stringMatching(/^payload\.query\.entity\.kind: unknown entity kind Spaceship/)]);
   });
 });
 
@@ -387,10 +335,7 @@ describe('push to in-flight tasks', () => {
     const x = svc(`x-${tag}`);
     const workflowId = randomUUID();
     const taskId = randomUUID();
-    await h.publish(
-      contextFactRecorded,
-      h.factEnvelope({ about: y, relationship: { type: 'DEPENDS_ON', to: x } }),
-    );
+    await h.publish(contextFactRecorded, h.factEnvelope({ about: y, relationship: { type: 'DEPENDS_ON', to: x } }));
     const meta = { source: 'router', correlationId: workflowId, workflowId };
     await h.publish(
       stepDispatched,
@@ -408,21 +353,14 @@ describe('push to in-flight tasks', () => {
       ),
     );
     // The fact must land after the task is known; poll until it produced an update.
-    const fact = h.factEnvelope(
-      { about: x, attribute: 'connection-pool.size', value: 5 },
-      { agentId: 'agent-a' },
-    );
+    const fact = h.factEnvelope({ about: x, attribute: 'connection-pool.size', value: 5 }, { agentId: 'agent-a' });
     const unrelated = h.factEnvelope({ about: svc(`z-${tag}`), attribute: 'noise', value: 1 });
     await expectEventually(
       async () => {
         const retry = { ...fact, id: randomUUID() };
         await h.publish(contextFactRecorded, retry);
         await h.publish(contextFactRecorded, unrelated);
-        const updates = await h.raw.readUntil(
-          `${h.prefix}${TOPICS.contextUpdates}`,
-          (messages) => messages.length > 0,
-          3_000,
-        );
+        const updates = await h.raw.readUntil(`${h.prefix}${TOPICS.contextUpdates}`, (messages) => messages.length > 0, 3_000);
         const mine = updates
           .map((record) => parseEnvelope(TOPICS.contextUpdates, record.value).envelope)
           .filter((envelope) => {
@@ -446,17 +384,10 @@ describe('push to in-flight tasks', () => {
     // Once the step completed, the task is no longer in flight.
     await h.publish(
       stepCompleted,
-      createEnvelope(
-        stepCompleted,
-        { workflowId, stepId: 'diagnose', taskId, attempt: 1, agentId: 'b', output: {}, confidence: 1 },
-        meta,
-      ),
+      createEnvelope(stepCompleted, { workflowId, stepId: 'diagnose', taskId, attempt: 1, agentId: 'b', output: {}, confidence: 1 }, meta),
     );
     await expectEventually(async () => {
-      const driver = neo4j.driver(
-        h.infra.neo4j.uri,
-        neo4j.auth.basic(h.infra.neo4j.user, h.infra.neo4j.password),
-      );
+      const driver = neo4j.driver(h.infra.neo4j.uri, neo4j.auth.basic(h.infra.neo4j.user, h.infra.neo4j.password));
       try {
         const result = await driver.executeQuery('MATCH (t:Task {taskId: $taskId}) RETURN count(t) AS n', {
           taskId,
@@ -553,10 +484,7 @@ describe('HTTP', () => {
         { fact: { about: svc(entityId), relationship: { type: 'depends on', to: svc('b') }, confidence: 1 } },
         /^fact\.relationship\.type: must be an UPPER_SNAKE/,
       ],
-      [
-        { fact: { about: svc(entityId), relationship: { type: 'DEPENDS_ON' }, confidence: 1 } },
-        /^fact\.relationship\.to: /,
-      ],
+      [{ fact: { about: svc(entityId), relationship: { type: 'DEPENDS_ON' }, confidence: 1 } }, /^fact\.relationship\.to: /],
       [
         {
           fact: {
@@ -571,14 +499,8 @@ describe('HTTP', () => {
         { fact: { about: svc(entityId), attribute: 'a', value: 'v'.repeat(20_000), confidence: 1 } },
         /^fact\.value: must be at most 16384 characters/,
       ],
-      [
-        { fact: { about: { kind: 'Service', id: cypher }, text: 't', confidence: 1 } },
-        /^fact\.about\.id: must be letters/,
-      ],
-      [
-        { fact: { about: svc(entityId), attribute: 'MATCH (n) RETURN n', value: 1, confidence: 1 } },
-        /^fact\.attribute: must be letters/,
-      ],
+      [{ fact: { about: { kind: 'Service', id: cypher }, text: 't', confidence: 1 } }, /^fact\.about\.id: must be letters/],
+      [{ fact: { about: svc(entityId), attribute: 'MATCH (n) RETURN n', value: 1, confidence: 1 } }, /^fact\.attribute: must be letters/],
     ];
     for (const [body, issue] of cases) {
       const response = await h.http('POST', '/facts', { key: READER_KEY, body });
@@ -598,8 +520,9 @@ describe('HTTP', () => {
       ).status,
     ).toBe(413);
     expect((await h.http('GET', `/entities/Service:${entityId}`, { key: READER_KEY })).status).toBe(404);
-    expect((await h.http('GET', `/facts?about=nokind&hops=9`, { key: READER_KEY })).body?.['issues']).toEqual(
-      [expect.stringMatching(/^about: must be <Kind>:<id>/), expect.stringMatching(/^hops: /)],
-    );
+    expect((await h.http('GET', `/facts?about=nokind&hops=9`, { key: READER_KEY })).body?.['issues']).toEqual([
+      expect.stringMatching(/^about: must be <Kind>:<id>/),
+      expect.stringMatching(/^hops: /),
+    ]);
   });
 });

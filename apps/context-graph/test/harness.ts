@@ -3,14 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { KafkaBus } from '@baton/bus';
 import { RawKafka } from '@baton/bus/testing';
-import {
-  type Envelope,
-  type MessageContract,
-  TOPICS,
-  createEnvelope,
-  contextFactRecorded,
-  type FactBody,
-} from '@baton/contracts';
+import { type Envelope, type MessageContract, TOPICS, createEnvelope, contextFactRecorded, type FactBody } from '@baton/contracts';
 import { clearNeo4jPrefix, freePort, testInfra, uniqueName } from '@baton/testing';
 import { AppModule } from '../src/app.module';
 
@@ -28,10 +21,7 @@ export class Harness {
   baseUrl = '';
 
   /** `setEnv` applies the app's environment (the spec owns process.env; the app reads it once through its config). */
-  async start(
-    setEnv: (env: Record<string, string>) => void,
-    extraEnv: Record<string, string> = {},
-  ): Promise<void> {
+  async start(setEnv: (env: Record<string, string>) => void, extraEnv: Record<string, string> = {}): Promise<void> {
     const port = await freePort();
     setEnv({
       NEO4J_URI: this.infra.neo4j.uri,
@@ -46,12 +36,7 @@ export class Harness {
       ...extraEnv,
     });
     await this.bus.connect();
-    await this.bus.ensureTopics([
-      TOPICS.contextFacts,
-      TOPICS.contextUpdates,
-      TOPICS.contextQueries,
-      TOPICS.workflowEvents,
-    ]);
+    await this.bus.ensureTopics([TOPICS.contextFacts, TOPICS.contextUpdates, TOPICS.contextQueries, TOPICS.workflowEvents]);
     const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger: ['error'] });
     app.useBodyParser('json', { limit: '64kb' });
     app.enableShutdownHooks();
@@ -91,9 +76,7 @@ export class Harness {
       method,
       headers: {
         ...(options.key !== undefined ? { authorization: `Bearer ${options.key}` } : {}),
-        ...(options.body !== undefined || options.rawBody !== undefined
-          ? { 'content-type': 'application/json' }
-          : {}),
+        ...(options.body !== undefined || options.rawBody !== undefined ? { 'content-type': 'application/json' } : {}),
         ...options.headers,
       },
       ...(options.rawBody !== undefined

@@ -17,13 +17,7 @@ import {
   parseEnvelope,
   stepDispatched,
 } from '@baton/contracts';
-import {
-  clearNeo4jPrefix,
-  expectEventually,
-  testInfra,
-  uniqueName,
-  type SpawnedApp,
-} from '@baton/testing';
+import { clearNeo4jPrefix, expectEventually, testInfra, uniqueName, type SpawnedApp } from '@baton/testing';
 import { spawnContextGraph } from './runner-fixture';
 
 const API_KEY = 'e2e-context-key-0123456789abcdef';
@@ -110,18 +104,10 @@ describe('context graph: distributed ignorance, end to end', () => {
     await expectEventually(
       async () => {
         await bus.publish(contextFactRecorded, { ...finding, id: randomUUID() });
-        const updates = await raw.readUntil(
-          `${topicPrefix}${TOPICS.contextUpdates}`,
-          (messages) => messages.length > 0,
-          3_000,
-        );
+        const updates = await raw.readUntil(`${topicPrefix}${TOPICS.contextUpdates}`, (messages) => messages.length > 0, 3_000);
         const forB = updates
           .map((record) => parseEnvelope(TOPICS.contextUpdates, record.value).envelope)
-          .filter(
-            (envelope) =>
-              envelope.type === contextUpdated.type &&
-              (envelope.payload as { taskId: string }).taskId === taskB,
-          )
+          .filter((envelope) => envelope.type === contextUpdated.type && (envelope.payload as { taskId: string }).taskId === taskB)
           .map((envelope) => envelope.payload as { entity: unknown; via: unknown; fact: FactView });
         expect(forB).toContainEqual(
           expect.objectContaining({

@@ -59,7 +59,10 @@ function resolveEnv(container: Container, secrets: Record<string, Record<string,
       if (variable.value !== undefined) return [variable.name, variable.value];
       const ref = variable.valueFrom?.secretKeyRef;
       const value = ref === undefined ? undefined : secrets[ref.name]?.[ref.key];
-      if (value === undefined) throw new Error(`${container.name}: env ${variable.name} refers to ${JSON.stringify(variable.valueFrom)}, which no secret of the test holds`);
+      if (value === undefined)
+        throw new Error(
+          `${container.name}: env ${variable.name} refers to ${JSON.stringify(variable.valueFrom)}, which no secret of the test holds`,
+        );
       return [variable.name, value];
     }),
   );
@@ -141,6 +144,11 @@ describe('Helm chart (deploy/helm/baton)', () => {
 
   it('leaves out an app that is not enabled', async () => {
     const manifests = await render(binary, {}, { 'apps.context-graph.enabled': 'false' });
-    expect(manifests.filter((m) => m.kind === 'Deployment').map((d) => d.metadata.name).sort()).toEqual(['baton-agent-runner', 'baton-router']);
+    expect(
+      manifests
+        .filter((m) => m.kind === 'Deployment')
+        .map((d) => d.metadata.name)
+        .sort(),
+    ).toEqual(['baton-agent-runner', 'baton-router']);
   });
 });

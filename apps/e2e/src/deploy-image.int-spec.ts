@@ -24,7 +24,11 @@ interface Image {
 /** The instructions this emulation understands; any other fails the test, so a changed Dockerfile is not half-checked. */
 function parseDockerfile(text: string): Image {
   const image: Image = { workdir: '/', steps: [], cmd: [] };
-  const lines = text.replace(/\\\n/g, ' ').split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
+  const lines = text
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
   for (const line of lines) {
     const [op = '', ...rest] = line.split(/\s+/);
     const args = line.slice(op.length).trim();
@@ -91,54 +95,58 @@ async function ready(url: string): Promise<number> {
 describe('container image (deploy/docker/Dockerfile, emulated)', () => {
   const infra = testInfra();
 
-  it('runs every app from the files and production dependencies the image holds', async () => {
-    const image = parseDockerfile(readFileSync(DOCKERFILE, 'utf8'));
-    expect(image.steps.some((step) => step.op === 'RUN' && /npm ci/.test(step.command))).toBe(true);
-    const root = mkdtempSync(join(tmpdir(), 'baton-image-'));
-    const schema = await createTestSchema(infra.postgres.url);
-    const children: ChildProcess[] = [];
-    try {
-      const imageEnv = await build(image, root);
-      const workdir = join(root, image.workdir);
-      const prefix = `${uniqueName('image')}.`;
-      for (const app of ['router', 'context-graph', 'agent-runner']) {
-        const port = await freePort();
-        const [command = '', ...args] = image.cmd;
-        const child = spawn(command, args, {
-          cwd: workdir,
-          env: {
-            PATH: process.env['PATH'] ?? '',
-            ...imageEnv,
-            BATON_APP: app,
-            PORT: String(port),
-            KAFKA_BROKERS: infra.kafka.brokers.join(','),
-            BATON_TOPIC_PREFIX: prefix,
-            DATABASE_URL: urlWithSearchPath(infra.postgres.url, schema),
-            ROUTER_DB_SCHEMA: schema,
-            NEO4J_URI: infra.neo4j.uri,
-            NEO4J_USER: infra.neo4j.user,
-            NEO4J_PASSWORD: infra.neo4j.password,
-            BATON_API_KEYS: 'image-test-key-0123456789',
-            BATON_LOG_LEVEL: 'warn',
-          },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        children.push(child);
-        let output = '';
-        child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-        child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-        await expectEventually(
-          async () => {
-            if (child.exitCode !== null) throw new Error(`${app} exited (${child.exitCode}) from the image:\n${output.slice(-3000)}`);
-            expect(await ready(`http://127.0.0.1:${port}/health/ready`)).toBe(200);
-          },
-          { timeoutMs: 90_000 },
-        );
+  it(
+    'runs every app from the files and production dependencies the image holds',
+    async () => {
+      const image = parseDockerfile(readFileSync(DOCKERFILE, 'utf8'));
+      expect(image.steps.some((step) => step.op === 'RUN' && /npm ci/.test(step.command))).toBe(true);
+      const root = mkdtempSync(join(tmpdir(), 'baton-image-'));
+      const schema = await createTestSchema(infra.postgres.url);
+      const children: ChildProcess[] = [];
+      try {
+        const imageEnv = await build(image, root);
+        const workdir = join(root, image.workdir);
+        const prefix = `${uniqueName('image')}.`;
+        for (const app of ['router', 'context-graph', 'agent-runner']) {
+          const port = await freePort();
+          const [command = '', ...args] = image.cmd;
+          const child = spawn(command, args, {
+            cwd: workdir,
+            env: {
+              PATH: process.env['PATH'] ?? '',
+              ...imageEnv,
+              BATON_APP: app,
+              PORT: String(port),
+              KAFKA_BROKERS: infra.kafka.brokers.join(','),
+              BATON_TOPIC_PREFIX: prefix,
+              DATABASE_URL: urlWithSearchPath(infra.postgres.url, schema),
+              ROUTER_DB_SCHEMA: schema,
+              NEO4J_URI: infra.neo4j.uri,
+              NEO4J_USER: infra.neo4j.user,
+              NEO4J_PASSWORD: infra.neo4j.password,
+              BATON_API_KEYS: 'image-test-key-0123456789',
+              BATON_LOG_LEVEL: 'warn',
+            },
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
+          children.push(child);
+          let output = '';
+          child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+          child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+          await expectEventually(
+            async () => {
+              if (child.exitCode !== null) throw new Error(`${app} exited (${child.exitCode}) from the image:\n${output.slice(-3000)}`);
+              expect(await ready(`http://127.0.0.1:${port}/health/ready`)).toBe(200);
+            },
+            { timeoutMs: 90_000 },
+          );
+        }
+      } finally {
+        for (const child of children) child.kill('SIGKILL');
+        rmSync(root, { recursive: true, force: true });
+        await dropTestSchema(infra.postgres.url, schema);
       }
-    } finally {
-      for (const child of children) child.kill('SIGKILL');
-      rmSync(root, { recursive: true, force: true });
-      await dropTestSchema(infra.postgres.url, schema);
-    }
-  }, 15 * 60_000);
+    },
+    15 * 60_000,
+  );
 });

@@ -111,9 +111,13 @@ describe('HTTP APIs under schemathesis', () => {
       await dropTestSchema(infra.postgres.url, routerSchema);
     });
 
-    it('answers every generated request with a documented status, content type and body, and never a 5xx', async () => {
-      expectClean(await fuzz(st, openapiFile, router), openapiFile);
-    }, 9 * 60_000);
+    it(
+      'answers every generated request with a documented status, content type and body, and never a 5xx',
+      async () => {
+        expectClean(await fuzz(st, openapiFile, router), openapiFile);
+      },
+      9 * 60_000,
+    );
   });
 
   describe('context-graph', () => {
@@ -130,8 +134,12 @@ describe('HTTP APIs under schemathesis', () => {
       await clearNeo4jPrefix(topicPrefix, { property: 'uid', infra });
     });
 
-    it('answers every generated request with a documented status, content type and body, and never a 5xx', async () => {
-      expectClean(await fuzz(st, openapiFile, graph), openapiFile);
-    }, 9 * 60_000);
+    it(
+      'answers every generated request with a documented status, content type and body, and never a 5xx',
+      async () => {
+        expectClean(await fuzz(st, openapiFile, graph), openapiFile);
+      },
+      9 * 60_000,
+    );
   });
 });

@@ -132,11 +132,18 @@ maxConcurrency: 4
         // Both services report the lag of what they consume; everything here was handled, so it is back to zero.
         const lag = collector.latest('baton.consumer.lag');
         const resultsLag = lag.filter(
-          (point) => point.service === 'router' && point.attributes['messaging.destination.name'] === `${topicPrefix}${TOPICS.tasksResults}`,
+          (point) =>
+            point.service === 'router' && point.attributes['messaging.destination.name'] === `${topicPrefix}${TOPICS.tasksResults}`,
         );
         expect(resultsLag.length).toBeGreaterThan(0);
         expect(resultsLag.every((point) => point.value === 0)).toBe(true);
-        expect(lag.some((point) => point.service === 'agent-runner' && point.attributes['messaging.destination.name'] === `${topicPrefix}${TOPICS.tasksAssigned}`)).toBe(true);
+        expect(
+          lag.some(
+            (point) =>
+              point.service === 'agent-runner' &&
+              point.attributes['messaging.destination.name'] === `${topicPrefix}${TOPICS.tasksAssigned}`,
+          ),
+        ).toBe(true);
       },
       { timeoutMs: 60_000, intervalMs: 250 },
     );

@@ -42,7 +42,9 @@ describe('the observability stack of docker-compose.yml', () => {
 
   it('runs only under its profile, so `npm run infra:up` starts just Kafka, Postgres and Neo4j', () => {
     for (const name of STACK) expect({ name, profiles: services[name]?.profiles }).toEqual({ name, profiles: ['observability'] });
-    const unprofiled = Object.entries(services).filter(([, service]) => service.profiles === undefined).map(([name]) => name);
+    const unprofiled = Object.entries(services)
+      .filter(([, service]) => service.profiles === undefined)
+      .map(([name]) => name);
     expect(unprofiled.sort()).toEqual(['kafka', 'neo4j', 'postgres']);
   });
 
@@ -70,7 +72,9 @@ describe('the observability stack of docker-compose.yml', () => {
 
     const [metricsExporter] = collector.service.pipelines['metrics']!.exporters;
     expect(metricsExporter).toBe('prometheus');
-    const scrape = readYaml<{ scrape_configs: Array<{ static_configs: Array<{ targets: string[] }> }> }>(join(OBSERVABILITY_DIR, 'prometheus.yml'));
+    const scrape = readYaml<{ scrape_configs: Array<{ static_configs: Array<{ targets: string[] }> }> }>(
+      join(OBSERVABILITY_DIR, 'prometheus.yml'),
+    );
     const targets = scrape.scrape_configs.flatMap((config) => config.static_configs.flatMap((entry) => entry.targets));
     expect(targets).toEqual([`otel-collector:${portOf(collector.exporters['prometheus']!.endpoint)}`]);
   });
@@ -78,10 +82,14 @@ describe('the observability stack of docker-compose.yml', () => {
   it("gives Grafana data sources on the stack's services and a dashboard that uses them", () => {
     const provisioning = mounts('grafana').find(({ container }) => container === '/etc/grafana/provisioning')!.host;
     const dashboardsMount = mounts('grafana').find(({ container }) => container === '/var/lib/grafana/dashboards')!;
-    const { datasources } = readYaml<{ datasources: Array<{ uid: string; url: string }> }>(join(provisioning, 'datasources', 'datasources.yaml'));
+    const { datasources } = readYaml<{ datasources: Array<{ uid: string; url: string }> }>(
+      join(provisioning, 'datasources', 'datasources.yaml'),
+    );
     expect(datasources.map((source) => hostOf(source.url)).filter((host) => !(host in services))).toEqual([]);
 
-    const { providers } = readYaml<{ providers: Array<{ options: { path: string } }> }>(join(provisioning, 'dashboards', 'dashboards.yaml'));
+    const { providers } = readYaml<{ providers: Array<{ options: { path: string } }> }>(
+      join(provisioning, 'dashboards', 'dashboards.yaml'),
+    );
     expect(providers.map((provider) => provider.options.path)).toEqual([dashboardsMount.container]);
     const home = services['grafana']?.environment?.['GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH'] ?? '';
     expect(home.startsWith(`${dashboardsMount.container}/`)).toBe(true);
@@ -89,7 +97,9 @@ describe('the observability stack of docker-compose.yml', () => {
 
     const uids = new Set(datasources.map((source) => source.uid));
     const unknown = dashboardPanels().flatMap((panel) =>
-      [panel.datasource.uid, ...panel.targets.map((target) => target.datasource.uid)].filter((uid) => !uids.has(uid)).map((uid) => `${panel.title}: ${uid}`),
+      [panel.datasource.uid, ...panel.targets.map((target) => target.datasource.uid)]
+        .filter((uid) => !uids.has(uid))
+        .map((uid) => `${panel.title}: ${uid}`),
     );
     expect(unknown).toEqual([]);
   });

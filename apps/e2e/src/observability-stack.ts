@@ -24,7 +24,9 @@ export function dashboardPanels(): DashboardPanel[] {
 export function dashboardQueries(): Array<{ panel: string; expr: string; metrics: string[]; labels: string[] }> {
   return dashboardPanels().flatMap((panel) =>
     panel.targets.map(({ expr }) => {
-      const labels = [...new Set([...expr.matchAll(/\bby \(([^)]*)\)/g)].flatMap((match) => (match[1] ?? '').split(',').map((label) => label.trim())))];
+      const labels = [
+        ...new Set([...expr.matchAll(/\bby \(([^)]*)\)/g)].flatMap((match) => (match[1] ?? '').split(',').map((label) => label.trim()))),
+      ];
       // Our labels start with baton_ too (baton.capability): a metric is a baton_ name that is not grouped by.
       const metrics = [...new Set(expr.match(/\bbaton_[a-z_]+/g) ?? [])].filter((name) => !labels.includes(name));
       return { panel: panel.title, expr, metrics, labels };
@@ -35,7 +37,11 @@ export function dashboardQueries(): Array<{ panel: string; expr: string; metrics
 export type OtlpKind = 'histogram' | 'sum' | 'gauge';
 
 /** The Prometheus series names the collector exports for an OTLP metric, and the labels they carry. */
-export function prometheusSeriesOf(name: string, kind: OtlpKind, attributes: readonly string[]): Array<{ series: string; labels: Set<string> }> {
+export function prometheusSeriesOf(
+  name: string,
+  kind: OtlpKind,
+  attributes: readonly string[],
+): Array<{ series: string; labels: Set<string> }> {
   const base = name.replace(/[^a-zA-Z0-9_]/g, '_');
   const labels = attributes.map((attribute) => attribute.replace(/[^a-zA-Z0-9_]/g, '_'));
   if (kind !== 'histogram') return [{ series: base, labels: new Set(labels) }];

@@ -4,7 +4,12 @@ import { expectEventually } from '@baton/testing';
  * The router refuses workflows naming capabilities no agent has announced, so
  * a test submits only once the agents' heartbeats have reached its registry.
  */
-export async function agentsAnnounced(routerUrl: string, apiKey: string, capabilities: readonly string[], timeoutMs = 60_000): Promise<void> {
+export async function agentsAnnounced(
+  routerUrl: string,
+  apiKey: string,
+  capabilities: readonly string[],
+  timeoutMs = 60_000,
+): Promise<void> {
   await expectEventually(
     async () => {
       const response = await fetch(`${routerUrl}/agents`, { headers: { authorization: `Bearer ${apiKey}` } });

@@ -74,7 +74,14 @@ describe('router assignment, end to end', () => {
     const policyFile = join(folder, 'policies.yaml');
     await writeFile(
       policyFile,
-      ['version: 1', 'policies:', '  - id: finance-data', '    effect: allow', '    subjects: { teams: [finance] }', '    scopes: [finance.*]'].join('\n'),
+      [
+        'version: 1',
+        'policies:',
+        '  - id: finance-data',
+        '    effect: allow',
+        '    subjects: { teams: [finance] }',
+        '    scopes: [finance.*]',
+      ].join('\n'),
     );
     agents = new TestAgents({
       brokers: infra.kafka.brokers,
@@ -133,7 +140,12 @@ describe('router assignment, end to end', () => {
     });
     const views = await Promise.all([settled(first), settled(second), settled(third)]);
     // The first two took one agent each (ties broken by id); the third went to whichever freed up.
-    expect(views.slice(0, 2).map((v) => v.steps[0]?.agentId).sort()).toEqual(['slow-a', 'slow-b']);
+    expect(
+      views
+        .slice(0, 2)
+        .map((v) => v.steps[0]?.agentId)
+        .sort(),
+    ).toEqual(['slow-a', 'slow-b']);
     expect(['slow-a', 'slow-b']).toContain(views[2]?.steps[0]?.agentId);
   });
 
@@ -152,9 +164,14 @@ describe('router assignment, end to end', () => {
     expect(failed.error).toMatchObject({ code: 'no_eligible_agent' });
 
     // A capability no agent ever announced is refused at submission (ROUTER_REJECT_UNKNOWN_CAPABILITIES, default on).
-    const unknown = await api('/workflows', { method: 'POST', body: JSON.stringify({ definition: oneStep('nobody', 'astrology'), input: {} }) });
+    const unknown = await api('/workflows', {
+      method: 'POST',
+      body: JSON.stringify({ definition: oneStep('nobody', 'astrology'), input: {} }),
+    });
     expect(unknown.status).toBe(422);
-    expect(await unknown.json()).toMatchObject({ issues: ['steps[0].capability: unknown capability "astrology" (no agent has announced it)'] });
+    expect(await unknown.json()).toMatchObject({
+      issues: ['steps[0].capability: unknown capability "astrology" (no agent has announced it)'],
+    });
   });
 
   it('moves the task of an agent that stops heartbeating to another agent, keeping the task id', async () => {
@@ -166,7 +183,9 @@ describe('router assignment, end to end', () => {
     const sent = agents.assigned.filter((t) => t.workflowId === id);
     expect(sent.map((t) => t.agentId)).toEqual(['sticky-1', 'sticky-2']);
     expect(new Set(sent.map((t) => t.taskId)).size).toBe(1);
-    expect(agents.cancelled.filter((c) => c.workflowId === id)).toEqual([expect.objectContaining({ agentId: 'sticky-1', reason: 'superseded' })]);
+    expect(agents.cancelled.filter((c) => c.workflowId === id)).toEqual([
+      expect.objectContaining({ agentId: 'sticky-1', reason: 'superseded' }),
+    ]);
     await expectEventually(async () => expect((await agentsView()).find((a) => a.agentId === 'sticky-1')?.live).toBe(false));
   });
 });

@@ -63,7 +63,10 @@ maxConcurrency: 4
 /** Writes `size` bytes, and proves it received the whole previous output by its length and digest. */
 function bigAnswer(body: Record<string, unknown>): ReturnType<typeof openAiText> {
   const messages = body['messages'] as Array<{ role: string; content: string }>;
-  const prompt = messages.filter((message) => message.role === 'user').map((message) => message.content).join('\n');
+  const prompt = messages
+    .filter((message) => message.role === 'user')
+    .map((message) => message.content)
+    .join('\n');
   const stepId = /step=(\S+)/.exec(prompt)?.[1] ?? 'unknown';
   const size = Number(/size=(\d+)/.exec(prompt)?.[1] ?? '16');
   const previousText = prompt.slice(prompt.indexOf('previous=') + 'previous='.length).trim();
@@ -153,7 +156,11 @@ describe('router: 1 MB step outputs by claim check; unknown capabilities and ove
     );
     const [one, two, three] = view!.steps.map((step) => step.output as BigOutput);
     expect(view!.steps.map((step) => step.status)).toEqual(['completed', 'completed', 'completed']);
-    for (const [output, stepId] of [[one, 'one'], [two, 'two'], [three, 'three']] as const) {
+    for (const [output, stepId] of [
+      [one, 'one'],
+      [two, 'two'],
+      [three, 'three'],
+    ] as const) {
       expect(output!.blob).toHaveLength(MIB);
       expect(sha(output!.blob)).toBe(sha(blobFor(stepId, MIB)));
     }
@@ -192,11 +199,24 @@ describe('router: 1 MB step outputs by claim check; unknown capabilities and ove
       const definition: WorkflowDefinition = {
         name: 'unknown-over-kafka',
         pattern: 'parallel',
-        steps: [{ id: 'fan', branches: [{ id: 'a', capability: 'big-output' }, { id: 'b', capability: 'ghost' }], merge: { strategy: 'all' } }],
+        steps: [
+          {
+            id: 'fan',
+            branches: [
+              { id: 'a', capability: 'big-output' },
+              { id: 'b', capability: 'ghost' },
+            ],
+            merge: { strategy: 'all' },
+          },
+        ],
       };
       await bus.publish(
         workflowRequested,
-        createEnvelope(workflowRequested, { workflowId, definition, input: {}, requestedBy: 'e2e' }, { source: 'e2e', correlationId: workflowId }),
+        createEnvelope(
+          workflowRequested,
+          { workflowId, definition, input: {}, requestedBy: 'e2e' },
+          { source: 'e2e', correlationId: workflowId },
+        ),
       );
     } finally {
       await bus.disconnect();
@@ -206,11 +226,17 @@ describe('router: 1 MB step outputs by claim check; unknown capabilities and ove
       (messages) => messages.some((message) => message.key === workflowId && message.value.includes('workflow.failed')),
       60_000,
     );
-    const ours = events.filter((message) => message.key === workflowId).map((message) => decodeEnvelope(TOPICS.workflowEvents, message.value));
+    const ours = events
+      .filter((message) => message.key === workflowId)
+      .map((message) => decodeEnvelope(TOPICS.workflowEvents, message.value));
     expect(ours.map((event) => event.header.type)).toEqual(['workflow.failed']);
     expect(ours[0]!.payload).toMatchObject({
       workflowId,
-      error: { code: 'unknown_capability', retryable: false, message: expect.stringContaining('steps[0].branches[1].capability: unknown capability "ghost"') },
+      error: {
+        code: 'unknown_capability',
+        retryable: false,
+        message: expect.stringContaining('steps[0].branches[1].capability: unknown capability "ghost"'),
+      },
     });
     expect((await db.query(`SELECT 1 FROM "${schema}".workflows WHERE id = $1`, [workflowId])).rows).toEqual([]);
   });

@@ -52,7 +52,13 @@ const KINDS: Record<string, WorkflowDefinitionInput> = {
         id: 'p',
         branches: [
           { id: 'x', ...slow(300) },
-          { id: 'y', steps: [{ id: 'y1', ...slow(100) }, { id: 'y2', ...slow(100) }] },
+          {
+            id: 'y',
+            steps: [
+              { id: 'y1', ...slow(100) },
+              { id: 'y2', ...slow(100) },
+            ],
+          },
           { id: 'z', capability: 'echo' },
         ],
         merge: { strategy: 'all' },
@@ -66,7 +72,11 @@ const KINDS: Record<string, WorkflowDefinitionInput> = {
     steps: [
       {
         id: 'v',
-        branches: ['ship', 'hold', 'ship'].map((verdict, i) => ({ id: `o${i}`, capability: 'opinion', params: { verdict, delayMs: 100 * i } })),
+        branches: ['ship', 'hold', 'ship'].map((verdict, i) => ({
+          id: `o${i}`,
+          capability: 'opinion',
+          params: { verdict, delayMs: 100 * i },
+        })),
         merge: { strategy: 'vote', field: 'verdict' },
       },
     ],
@@ -74,7 +84,16 @@ const KINDS: Record<string, WorkflowDefinitionInput> = {
   merge: {
     name: 'd-merge',
     pattern: 'parallel',
-    steps: [{ id: 'm', branches: [{ id: 'l', ...slow(200) }, { id: 'r', ...slow(100) }], merge: { strategy: 'agent', capability: 'reconcile' } }],
+    steps: [
+      {
+        id: 'm',
+        branches: [
+          { id: 'l', ...slow(200) },
+          { id: 'r', ...slow(100) },
+        ],
+        merge: { strategy: 'agent', capability: 'reconcile' },
+      },
+    ],
   },
   hierarchical: {
     name: 'd-hierarchical',
@@ -95,7 +114,14 @@ const KIND_NAMES = Object.keys(KINDS);
 
 const inputFor = (kind: string, i: number): JsonValue =>
   kind === 'hierarchical'
-    ? { n: i, rework: i % 2, plan: [{ id: 'g', capability: 'slow', input: { n: i } }, { id: 'h', capability: 'echo', dependsOn: ['g'] }] }
+    ? {
+        n: i,
+        rework: i % 2,
+        plan: [
+          { id: 'g', capability: 'slow', input: { n: i } },
+          { id: 'h', capability: 'echo', dependsOn: ['g'] },
+        ],
+      }
     : { n: i, kind };
 
 describe('router durability, end to end', () => {
@@ -148,7 +174,17 @@ describe('router durability, end to end', () => {
     if (kind === 'triggered') {
       await bus.publish(
         workflowRequestedByName,
-        createEnvelope(workflowRequestedByName, { workflowId, definitionName: 'd-triggered', input, requestedBy: 'e2e', trigger: { eventType: 'com.example.deployment.finished' } }, meta),
+        createEnvelope(
+          workflowRequestedByName,
+          {
+            workflowId,
+            definitionName: 'd-triggered',
+            input,
+            requestedBy: 'e2e',
+            trigger: { eventType: 'com.example.deployment.finished' },
+          },
+          meta,
+        ),
       );
     } else {
       const definition = workflowDefinitionSchema.parse(KINDS[kind]);
@@ -213,7 +249,9 @@ describe('router durability, end to end', () => {
       const before = reference.get(referenceIds[index] ?? '');
       const after = disturbed.get(disturbedIds[index] ?? '');
       expect(after?.output).toEqual(before?.output);
-      expect(after?.steps.map((s) => [s.id, s.status, s.attempt, s.output])).toEqual(before?.steps.map((s) => [s.id, s.status, s.attempt, s.output]));
+      expect(after?.steps.map((s) => [s.id, s.status, s.attempt, s.output])).toEqual(
+        before?.steps.map((s) => [s.id, s.status, s.attempt, s.output]),
+      );
     });
 
     // Each step attempt was decided once: one task.assigned envelope (redeliveries share its id).
@@ -245,7 +283,9 @@ describe('router durability, end to end', () => {
       const view = disturbed.get(id) ?? reference.get(id);
       const fromLog = projected.get(id);
       expect({ id, status: fromLog?.status, output: fromLog?.output }).toEqual({ id, status: view?.status, output: view?.output });
-      const logSteps = Object.entries(fromLog?.steps ?? {}).map(([stepId, s]) => [stepId, s.status, s.attempt, s.output, s.agentId]).sort();
+      const logSteps = Object.entries(fromLog?.steps ?? {})
+        .map(([stepId, s]) => [stepId, s.status, s.attempt, s.output, s.agentId])
+        .sort();
       const dbSteps = (view?.steps ?? []).map((s) => [s.id, s.status, s.attempt, s.output, s.agentId]).sort();
       expect(logSteps).toEqual(dbSteps);
     }

@@ -199,7 +199,13 @@ describe('router patterns, end to end', () => {
             id: 'research',
             branches: [
               { id: 'slow', capability: 'slow', params: { delayMs: 3000 } },
-              { id: 'quick', steps: [{ id: 'one', capability: 'echo' }, { id: 'two', capability: 'echo' }] },
+              {
+                id: 'quick',
+                steps: [
+                  { id: 'one', capability: 'echo' },
+                  { id: 'two', capability: 'echo' },
+                ],
+              },
             ],
             merge: { strategy: 'all' },
           },
@@ -212,7 +218,9 @@ describe('router patterns, end to end', () => {
     const two = step(view, 'research:quick:two');
     const slow = step(view, 'research:slow');
     expect(new Date(two.completedAt ?? '').getTime()).toBeLessThan(new Date(slow.completedAt ?? '').getTime());
-    expect(step(view, 'after').output).toMatchObject({ input: { input: { slow: { capability: 'slow' }, quick: { stepId: 'research:quick:two' } } } });
+    expect(step(view, 'after').output).toMatchObject({
+      input: { input: { slow: { capability: 'slow' }, quick: { stepId: 'research:quick:two' } } },
+    });
   });
 
   it('parallel first: the first branch to finish wins; the others are cancelled at the agents', async () => {
@@ -237,16 +245,21 @@ describe('router patterns, end to end', () => {
     expect(view.output).toMatchObject({ stepId: 'race:hare' });
     expect(step(view, 'race:tortoise').status).toBe('cancelled');
     await expectEventually(() =>
-      expect(agents.cancelled.filter((c) => c.workflowId === id)).toEqual([expect.objectContaining({ stepId: 'race:tortoise', reason: 'superseded' })]),
+      expect(agents.cancelled.filter((c) => c.workflowId === id)).toEqual([
+        expect.objectContaining({ stepId: 'race:tortoise', reason: 'superseded' }),
+      ]),
     );
   });
 
   it('parallel vote and agent merge', async () => {
-    const opinions = (verdicts: string[]) =>
-      verdicts.map((verdict, i) => ({ id: `o${i}`, capability: 'opinion', params: { verdict } }));
+    const opinions = (verdicts: string[]) => verdicts.map((verdict, i) => ({ id: `o${i}`, capability: 'opinion', params: { verdict } }));
     const voted = await settled(
       await run(
-        { name: 'vote', pattern: 'parallel', steps: [{ id: 'v', branches: opinions(['ship', 'hold', 'ship']), merge: { strategy: 'vote', field: 'verdict' } }] },
+        {
+          name: 'vote',
+          pattern: 'parallel',
+          steps: [{ id: 'v', branches: opinions(['ship', 'hold', 'ship']), merge: { strategy: 'vote', field: 'verdict' } }],
+        },
         {},
       ),
     );
@@ -348,13 +361,18 @@ describe('router patterns, end to end', () => {
   });
 
   it('cancels a running workflow: open attempts get task.cancel_requested; a second cancel conflicts', async () => {
-    const id = await run({ name: 'long', pattern: 'sequential', steps: [{ id: 'wait', capability: 'slow', params: { delayMs: 20000 } }] }, {});
+    const id = await run(
+      { name: 'long', pattern: 'sequential', steps: [{ id: 'wait', capability: 'slow', params: { delayMs: 20000 } }] },
+      {},
+    );
     await expectEventually(() => expect(agents.attemptsOf(id, 'wait')).toHaveLength(1));
     const response = await api(`/workflows/${id}/cancel`, { method: 'POST', body: JSON.stringify({ reason: 'changed my mind' }) });
     expect(response.status).toBe(202);
     expect(await response.json()).toMatchObject({ status: 'cancelled', error: { code: 'cancelled', message: 'changed my mind' } });
     await expectEventually(() =>
-      expect(agents.cancelled.filter((c) => c.workflowId === id)).toEqual([expect.objectContaining({ stepId: 'wait', reason: 'workflow_cancelled' })]),
+      expect(agents.cancelled.filter((c) => c.workflowId === id)).toEqual([
+        expect.objectContaining({ stepId: 'wait', reason: 'workflow_cancelled' }),
+      ]),
     );
     expect((await api(`/workflows/${id}/cancel`, { method: 'POST' })).status).toBe(409);
   });
@@ -368,7 +386,13 @@ describe('router patterns, end to end', () => {
       const request = (definitionName: string, id: string) =>
         createEnvelope(
           workflowRequestedByName,
-          { workflowId: id, definitionName, input: { service: 'payments' }, requestedBy: 'event-triggers', trigger: { eventType: 'com.example.deployment.finished' } },
+          {
+            workflowId: id,
+            definitionName,
+            input: { service: 'payments' },
+            requestedBy: 'event-triggers',
+            trigger: { eventType: 'com.example.deployment.finished' },
+          },
           { source: 'e2e', correlationId: id },
         );
       await bus.publish(workflowRequestedByName, request('deploy-review', workflowId));

@@ -73,7 +73,14 @@ describe('router scale, end to end', () => {
     const ids = Array.from({ length: WORKFLOWS }, () => randomUUID());
     await Promise.all(
       ids.map((workflowId) =>
-        bus.publish(workflowRequested, createEnvelope(workflowRequested, { workflowId, definition, input: {}, requestedBy: 'e2e' }, { source: 'e2e', correlationId: workflowId })),
+        bus.publish(
+          workflowRequested,
+          createEnvelope(
+            workflowRequested,
+            { workflowId, definition, input: {}, requestedBy: 'e2e' },
+            { source: 'e2e', correlationId: workflowId },
+          ),
+        ),
       ),
     );
     const statusCounts = async (): Promise<Record<string, number>> => {
@@ -89,9 +96,14 @@ describe('router scale, end to end', () => {
       }
       return counts;
     };
-    await expectEventually(async () => expect(await statusCounts()).toEqual({ completed: WORKFLOWS }), { timeoutMs: 200_000, intervalMs: 2_000 });
+    await expectEventually(async () => expect(await statusCounts()).toEqual({ completed: WORKFLOWS }), {
+      timeoutMs: 200_000,
+      intervalMs: 2_000,
+    });
     const used = new Set(agents.assigned.map((task) => task.agentId));
     expect(used.size).toBeGreaterThanOrEqual(AGENTS / 2);
-    console.log(`router scale: ${WORKFLOWS} workflows x 1 step over ${AGENTS} agents / ${TEAMS} teams in ${Date.now() - started} ms; ${used.size} agents used`);
+    console.log(
+      `router scale: ${WORKFLOWS} workflows x 1 step over ${AGENTS} agents / ${TEAMS} teams in ${Date.now() - started} ms; ${used.size} agents used`,
+    );
   }, 240_000);
 });

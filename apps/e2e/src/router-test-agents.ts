@@ -106,7 +106,9 @@ export class TestAgents {
     const params = (input['params'] ?? {}) as Json;
     switch (task.capability) {
       case 'echo':
-        return this.later(envelope, 0, () => this.complete(envelope, { capability: task.capability, stepId: task.stepId, input: task.input }));
+        return this.later(envelope, 0, () =>
+          this.complete(envelope, { capability: task.capability, stepId: task.stepId, input: task.input }),
+        );
       case 'slow':
         return this.later(envelope, Number(params['delayMs'] ?? 1500), () =>
           this.complete(envelope, { capability: 'slow', stepId: task.stepId, input: task.input }),
@@ -152,7 +154,11 @@ export class TestAgents {
       };
       await this.bus.publish(
         agentHeartbeat,
-        createEnvelope(agentHeartbeat, payload, { source: 'e2e-test-agents', correlationId: `heartbeat:${agent.agentId}`, agentId: agent.agentId }),
+        createEnvelope(agentHeartbeat, payload, {
+          source: 'e2e-test-agents',
+          correlationId: `heartbeat:${agent.agentId}`,
+          agentId: agent.agentId,
+        }),
       );
     }
   }
@@ -180,7 +186,14 @@ export class TestAgents {
         taskCompleted,
         { taskId, workflowId, stepId, attempt, agentId: envelope.payload.agentId ?? 'unassigned', output, confidence: 0.9, usage: USAGE },
         // The result id derives from the task id so a redelivered task yields a duplicate the router dedupes.
-        { source: 'e2e-test-agents', correlationId: envelope.correlationId, causationId: envelope.id, workflowId, stepId, id: envelope.payload.taskId },
+        {
+          source: 'e2e-test-agents',
+          correlationId: envelope.correlationId,
+          causationId: envelope.id,
+          workflowId,
+          stepId,
+          id: envelope.payload.taskId,
+        },
       ),
     );
   }

@@ -10,15 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KafkaBus, type Subscription } from '@baton/bus';
 import { RawKafka } from '@baton/bus/testing';
-import {
-  TOPICS,
-  createEnvelope,
-  dlqTopic,
-  taskAssigned,
-  taskCancelRequested,
-  type Envelope,
-  type JsonValue,
-} from '@baton/contracts';
+import { TOPICS, createEnvelope, dlqTopic, taskAssigned, taskCancelRequested, type Envelope, type JsonValue } from '@baton/contracts';
 import { FakeModelServer, anthropicText, openAiText, openAiToolCalls, type ScriptedReply } from '@baton/llm-gateway/testing';
 import { expectEventually, spawnApp, testInfra, uniqueName, type SpawnedApp } from '@baton/testing';
 
@@ -95,13 +87,30 @@ describe('agent runner, end to end', () => {
             ? openAiText('{"severity":"high","confidence":0.9}', { input: 2_000, output: 300 })
             : openAiToolCalls(
                 [
-                  { id: 'c1', name: 'publish_fact', arguments: { about: { kind: 'Service', id: 'checkout-api' }, attribute: 'p95-latency-ms', value: 900, confidence: 0.8 } },
-                  { id: 'c2', name: 'publish_fact', arguments: { about: { kind: 'Service', id: 'checkout-api' }, text: 'secret', confidence: 0.5, scopes: ['customer-data'] } },
+                  {
+                    id: 'c1',
+                    name: 'publish_fact',
+                    arguments: { about: { kind: 'Service', id: 'checkout-api' }, attribute: 'p95-latency-ms', value: 900, confidence: 0.8 },
+                  },
+                  {
+                    id: 'c2',
+                    name: 'publish_fact',
+                    arguments: {
+                      about: { kind: 'Service', id: 'checkout-api' },
+                      text: 'secret',
+                      confidence: 0.5,
+                      scopes: ['customer-data'],
+                    },
+                  },
                   { id: 'c3', name: 'publish_fact', arguments: { about: { kind: 'service', id: 'x' } } },
                   { id: 'c4', name: 'ask_human', arguments: { question: 'may I?' } },
                   { id: 'c6', name: 'delegate_subtask', arguments: { capability: 'draft', input: { about: 'checkout-api latency' } } },
                   { id: 'c7', name: 'delegate_subtask', arguments: { capability: 'triage', input: {} } },
-                  { id: 'c5', name: 'propose_action', arguments: { resource: 'ticket:INC-42', action: 'update', parameters: { status: 'mitigating' }, impact: 'low' } },
+                  {
+                    id: 'c5',
+                    name: 'propose_action',
+                    arguments: { resource: 'ticket:INC-42', action: 'update', parameters: { status: 'mitigating' }, impact: 'low' },
+                  },
                 ],
                 { input: 1_000, output: 100 },
               );
@@ -114,7 +123,9 @@ describe('agent runner, end to end', () => {
       }
     });
     models.setDefault('anthropic', (body) =>
-      scenarioOf(body) === 'prose' ? anthropicText('Dear all, things are fine.') : anthropicText('{"text":"All clear."}', { input: 500, output: 50 }),
+      scenarioOf(body) === 'prose'
+        ? anthropicText('Dear all, things are fine.')
+        : anthropicText('{"text":"All clear."}', { input: 500, output: 50 }),
     );
 
     const dir = mkdtempSync(join(tmpdir(), 'runner-e2e-'));
@@ -127,9 +138,26 @@ describe('agent runner, end to end', () => {
       JSON.stringify({
         providers: {
           // A provider that is down: every "smart" call falls back to the next target.
-          down: { kind: 'openai', baseUrl: 'http://127.0.0.1:9/v1', timeoutMs: 2_000, maxRetries: 0, models: { 'gpt-down': { inputUsdPer1M: 1, outputUsdPer1M: 1 } } },
-          oai: { kind: 'openai', baseUrl: models.openAiBaseUrl, apiKeyEnv: 'E2E_OPENAI_KEY', maxRetries: 1, models: { 'gpt-test': { inputUsdPer1M: 2.5, outputUsdPer1M: 10 } } },
-          ant: { kind: 'anthropic', baseUrl: models.anthropicBaseUrl, apiKeyEnv: 'E2E_ANTHROPIC_KEY', models: { 'claude-test': { inputUsdPer1M: 3, outputUsdPer1M: 15 } } },
+          down: {
+            kind: 'openai',
+            baseUrl: 'http://127.0.0.1:9/v1',
+            timeoutMs: 2_000,
+            maxRetries: 0,
+            models: { 'gpt-down': { inputUsdPer1M: 1, outputUsdPer1M: 1 } },
+          },
+          oai: {
+            kind: 'openai',
+            baseUrl: models.openAiBaseUrl,
+            apiKeyEnv: 'E2E_OPENAI_KEY',
+            maxRetries: 1,
+            models: { 'gpt-test': { inputUsdPer1M: 2.5, outputUsdPer1M: 10 } },
+          },
+          ant: {
+            kind: 'anthropic',
+            baseUrl: models.anthropicBaseUrl,
+            apiKeyEnv: 'E2E_ANTHROPIC_KEY',
+            models: { 'claude-test': { inputUsdPer1M: 3, outputUsdPer1M: 15 } },
+          },
           builtin: { kind: 'builtin', models: { 'baton-deterministic-v1': { inputUsdPer1M: 0, outputUsdPer1M: 0 } } },
         },
         aliases: { smart: ['down/gpt-down', 'oai/gpt-test'], claude: ['ant/claude-test'], builtin: ['builtin/baton-deterministic-v1'] },
@@ -229,7 +257,14 @@ describe('agent runner, end to end', () => {
     await expectEventually(
       () => {
         const byAgent = new Map(seen['heartbeats']!.map((envelope) => [envelope.payload['agentId'], envelope.payload]));
-        expect(byAgent.get('triager')).toMatchObject({ team: 'sre', capabilities: ['triage'], scopes: ['public', 'incidents'], models: ['down/gpt-down', 'oai/gpt-test'], maxConcurrency: 2, instanceId: 'e2e-runner-agents' });
+        expect(byAgent.get('triager')).toMatchObject({
+          team: 'sre',
+          capabilities: ['triage'],
+          scopes: ['public', 'incidents'],
+          models: ['down/gpt-down', 'oai/gpt-test'],
+          maxConcurrency: 2,
+          instanceId: 'e2e-runner-agents',
+        });
         expect(byAgent.get('writer')).toMatchObject({ team: 'comms', models: ['ant/claude-test'], maxConcurrency: 4 });
         expect(byAgent.get('clerk')).toMatchObject({ models: ['builtin/baton-deterministic-v1'] });
       },
@@ -248,13 +283,24 @@ describe('agent runner, end to end', () => {
 
     await expectEventually(() => {
       const usage = seen['usage']!.find((envelope) => envelope.payload['taskId'] === taskId);
-      expect(usage?.payload).toMatchObject({ workflowId, agentId: 'triager', team: 'sre', outcome: 'completed', costUsd: cost, models: [{ model: 'oai/gpt-test', calls: 2 }] });
+      expect(usage?.payload).toMatchObject({
+        workflowId,
+        agentId: 'triager',
+        team: 'sre',
+        outcome: 'completed',
+        costUsd: cost,
+        models: [{ model: 'oai/gpt-test', calls: 2 }],
+      });
       const audit = seen['audit']!.filter((envelope) => envelope.payload['taskId'] === taskId).map((envelope) => envelope.payload);
       expect(audit).toEqual(
         expect.arrayContaining([
           expect.objectContaining({ tool: 'publish_fact', outcome: 'allowed' }),
           expect.objectContaining({ tool: 'publish_fact', outcome: 'denied', reason: expect.stringContaining('customer-data') }),
-          expect.objectContaining({ tool: 'publish_fact', outcome: 'invalid_arguments', reason: expect.stringMatching(/about\.kind: .*confidence: required/s) }),
+          expect.objectContaining({
+            tool: 'publish_fact',
+            outcome: 'invalid_arguments',
+            reason: expect.stringMatching(/about\.kind: .*confidence: required/s),
+          }),
           expect.objectContaining({ tool: 'ask_human', outcome: 'denied', reason: expect.stringContaining('not granted') }),
           expect.objectContaining({ tool: 'propose_action', outcome: 'allowed' }),
           expect.objectContaining({ tool: 'delegate_subtask', outcome: 'allowed' }),
@@ -264,19 +310,34 @@ describe('agent runner, end to end', () => {
       expect(audit).toHaveLength(7);
       const delegated = seen['requests']!.filter((envelope) => envelope.correlationId === workflowId).map((envelope) => envelope.payload);
       expect(delegated).toEqual([
-        expect.objectContaining({ requestedBy: 'agent:triager', input: { about: 'checkout-api latency' }, definition: expect.objectContaining({ steps: [{ id: 'delegated', capability: 'draft' }] }) }),
+        expect.objectContaining({
+          requestedBy: 'agent:triager',
+          input: { about: 'checkout-api latency' },
+          definition: expect.objectContaining({ steps: [{ id: 'delegated', capability: 'draft' }] }),
+        }),
       ]);
       const facts = seen['facts']!.filter((envelope) => envelope.workflowId === workflowId);
-      expect(facts.map((envelope) => [envelope.agentId, envelope.payload['attribute'], envelope.payload['value']])).toEqual([['triager', 'p95-latency-ms', 900]]);
+      expect(facts.map((envelope) => [envelope.agentId, envelope.payload['attribute'], envelope.payload['value']])).toEqual([
+        ['triager', 'p95-latency-ms', 900],
+      ]);
       const actions = seen['actions']!.filter((envelope) => envelope.workflowId === workflowId).map((envelope) => envelope.payload);
       expect(actions).toEqual([
-        expect.objectContaining({ resource: 'ticket:INC-42', action: 'update', parameters: { status: 'mitigating' }, impact: 'low', taskId, agentId: 'triager' }),
+        expect.objectContaining({
+          resource: 'ticket:INC-42',
+          action: 'update',
+          parameters: { status: 'mitigating' },
+          impact: 'low',
+          taskId,
+          agentId: 'triager',
+        }),
       ]);
     });
 
     // The model saw every denial as a tool result, in its own wire format.
     const followUp = models.requestsFor('openai').find((request) => scenarioOf(request.body) === 'tools' && hasToolResults(request.body));
-    const toolMessages = (followUp?.body['messages'] as Array<{ role: string; tool_call_id?: string; content: string }>).filter((m) => m.role === 'tool');
+    const toolMessages = (followUp?.body['messages'] as Array<{ role: string; tool_call_id?: string; content: string }>).filter(
+      (m) => m.role === 'tool',
+    );
     expect(toolMessages.map((m) => [m.tool_call_id, m.content.split(':')[0]])).toEqual([
       ['c1', '{"recorded"'],
       ['c2', 'denied'],
@@ -323,7 +384,10 @@ describe('agent runner, end to end', () => {
     const unknown = await assign('triage', { scenario: 'none' }, { agentId: 'ghost' });
     const unhosted = await assign('astrology', {});
     const wrongCapability = await assign('triage', {}, { agentId: 'writer' });
-    expect((await resultOf(unknown.taskId)).payload).toMatchObject({ agentId: 'ghost', error: { code: 'unknown_agent', retryable: false } });
+    expect((await resultOf(unknown.taskId)).payload).toMatchObject({
+      agentId: 'ghost',
+      error: { code: 'unknown_agent', retryable: false },
+    });
     expect((await resultOf(unhosted.taskId)).payload).toMatchObject({ error: { code: 'no_agent_for_capability', retryable: false } });
     expect((await resultOf(wrongCapability.taskId)).payload).toMatchObject({ error: { code: 'capability_not_hosted', retryable: false } });
     const dead = await raw.readUntil(dlqTopic(physical), (messages) => messages.length > 0);
@@ -331,7 +395,10 @@ describe('agent runner, end to end', () => {
 
     const after = await assign('echo', { still: 'serving' });
     const result = await resultOf(after.taskId);
-    expect(result.payload).toMatchObject({ agentId: 'clerk', output: { model: 'baton-deterministic-v1', generatedBy: expect.stringContaining('deterministic') } });
+    expect(result.payload).toMatchObject({
+      agentId: 'clerk',
+      output: { model: 'baton-deterministic-v1', generatedBy: expect.stringContaining('deterministic') },
+    });
   });
 
   it('runs at most maxConcurrency tasks of one agent at once', async () => {

@@ -80,7 +80,12 @@ describe('ask_human, end to end', () => {
         { id: 'q2', name: 'ask_human', arguments: { question: 'Shall I page the CFO? decline-me' } },
       ]);
     });
-    const fixture = writeRunnerFixture({ agents: { 'on-call.yaml': AGENT }, openAiBaseUrl: models.openAiBaseUrl, alias: 'gpt', model: 'gpt-test' });
+    const fixture = writeRunnerFixture({
+      agents: { 'on-call.yaml': AGENT },
+      openAiBaseUrl: models.openAiBaseUrl,
+      alias: 'gpt',
+      model: 'gpt-test',
+    });
 
     bus = new KafkaBus({ brokers: infra.kafka.brokers, clientId: 'e2e-ask-human', topicPrefix });
     await bus.connect();
@@ -170,7 +175,12 @@ describe('ask_human, end to end', () => {
     expect(result.type).toBe('task.completed');
     const humanSaid = (result.payload['output'] as { humanSaid: Record<string, string> }).humanSaid;
     expect(JSON.parse(humanSaid['q1']!)).toEqual({ answered: true, answer: 'yes, roll back to 4.1', answeredBy: 'alice@example.com' });
-    expect(JSON.parse(humanSaid['q2']!)).toMatchObject({ answered: false, declined: true, answeredBy: 'bob@example.com', reason: 'not my call' });
+    expect(JSON.parse(humanSaid['q2']!)).toMatchObject({
+      answered: false,
+      declined: true,
+      answeredBy: 'bob@example.com',
+      reason: 'not my call',
+    });
 
     const mine = questions.filter((message) => (message.envelope.payload as Question).taskId === taskId);
     expect(mine).toHaveLength(2);
@@ -188,7 +198,13 @@ describe('ask_human, end to end', () => {
       options: ['roll back', 'wait'],
       expiresAt: expect.any(String),
     });
-    expect(first.envelope).toMatchObject({ id: question.questionId, type: 'human.question.asked', workflowId, agentId: 'on-call', team: 'sre' });
+    expect(first.envelope).toMatchObject({
+      id: question.questionId,
+      type: 'human.question.asked',
+      workflowId,
+      agentId: 'on-call',
+      team: 'sre',
+    });
     expect(first.key).toBe(question.questionId);
     // Asked between `asked` and now, for the configured wait (the task's own 120 s deadline is further away).
     expect(Date.parse(question.expiresAt)).toBeGreaterThanOrEqual(asked + ASK_HUMAN_TIMEOUT_MS);
@@ -214,7 +230,11 @@ describe('ask_human, end to end', () => {
     expect(questions.some((message) => (message.envelope.payload as Question).taskId === taskId)).toBe(true);
     await expectEventually(() =>
       expect(auditOf(taskId)).toEqual([
-        expect.objectContaining({ tool: 'ask_human', outcome: 'failed', reason: expect.stringContaining(`no human answered within ${ASK_HUMAN_TIMEOUT_MS} ms`) }),
+        expect.objectContaining({
+          tool: 'ask_human',
+          outcome: 'failed',
+          reason: expect.stringContaining(`no human answered within ${ASK_HUMAN_TIMEOUT_MS} ms`),
+        }),
       ]),
     );
   });

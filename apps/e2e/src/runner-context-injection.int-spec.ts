@@ -74,7 +74,12 @@ describe('context injected at dispatch, end to end', () => {
       spawnApp({
         name: 'agent-runner',
         entry: 'apps/agent-runner/src/main.ts',
-        env: { ...common, RUNNER_AGENTS_DIR: fixture.agentsDir, BATON_GATEWAY_CONFIG: fixture.gatewayConfig, RUNNER_CONTEXT_TIMEOUT_MS: '5000' },
+        env: {
+          ...common,
+          RUNNER_AGENTS_DIR: fixture.agentsDir,
+          BATON_GATEWAY_CONFIG: fixture.gatewayConfig,
+          RUNNER_CONTEXT_TIMEOUT_MS: '5000',
+        },
       }).then((app) => (runner = app)),
     ]);
     const failed = started.find((outcome) => outcome.status === 'rejected');
@@ -92,17 +97,34 @@ describe('context injected at dispatch, end to end', () => {
     const checkout = { kind: 'Service', id: `checkout-api-${tag}` };
     const proxy = { kind: 'Service', id: `payments-db-proxy-${tag}` };
     const record = async (fact: FactBody, agentId?: string): Promise<string> => {
-      const envelope = createEnvelope(contextFactRecorded, fact, { source: 'e2e-seed', correlationId: 'seed', ...(agentId ? { agentId } : {}) });
+      const envelope = createEnvelope(contextFactRecorded, fact, {
+        source: 'e2e-seed',
+        correlationId: 'seed',
+        ...(agentId ? { agentId } : {}),
+      });
       await bus.publish(contextFactRecorded, envelope);
       return envelope.id;
     };
     const dependency = await record({ about: checkout, relationship: { type: 'DEPENDS_ON', to: proxy }, confidence: 1, scopes: [] });
     const owner = await record({ about: checkout, attribute: 'owner', value: 'payments-team', confidence: 0.9, scopes: [] });
     const pool = await record(
-      { about: proxy, attribute: 'connection-pool.size', value: { from: 50, to: 5 }, text: 'deployment shrank the pool', confidence: 0.92, scopes: [] },
+      {
+        about: proxy,
+        attribute: 'connection-pool.size',
+        value: { from: 50, to: 5 },
+        text: 'deployment shrank the pool',
+        confidence: 0.92,
+        scopes: [],
+      },
       'security-reviewer',
     );
-    const secret = await record({ about: checkout, attribute: 'top-customers', value: ['ACME', 'Globex'], confidence: 0.9, scopes: ['customer-data'] });
+    const secret = await record({
+      about: checkout,
+      attribute: 'top-customers',
+      value: ['ACME', 'Globex'],
+      confidence: 0.9,
+      scopes: ['customer-data'],
+    });
 
     // The graph has ingested all four (read here with customer-data, which the agents lack).
     await expectEventually(
@@ -111,7 +133,11 @@ describe('context injected at dispatch, end to end', () => {
           contextQueryRequested,
           createEnvelope(
             contextQueryRequested,
-            { query: { kind: 'changed', entity: checkout, since: new Date(0).toISOString(), hops: 2 }, scopes: ['customer-data'], caller: 'e2e' },
+            {
+              query: { kind: 'changed', entity: checkout, since: new Date(0).toISOString(), hops: 2 },
+              scopes: ['customer-data'],
+              caller: 'e2e',
+            },
             { source: 'e2e', correlationId: 'check' },
           ),
           { timeoutMs: 10_000 },
@@ -129,7 +155,15 @@ describe('context injected at dispatch, end to end', () => {
         taskAssigned,
         createEnvelope(
           taskAssigned,
-          { taskId, workflowId, stepId: 'diagnose', attempt: 1, capability, input: { entities: [checkout], symptom: `p95 x3 ${tag}` }, timeoutMs: 60_000 },
+          {
+            taskId,
+            workflowId,
+            stepId: 'diagnose',
+            attempt: 1,
+            capability,
+            input: { entities: [checkout], symptom: `p95 x3 ${tag}` },
+            timeoutMs: 60_000,
+          },
           { source: 'e2e', correlationId: workflowId, workflowId },
         ),
       );
@@ -156,7 +190,10 @@ describe('context injected at dispatch, end to end', () => {
 
     const prompts = models
       .requestsFor('openai')
-      .map((request) => (request.body['messages'] as Array<{ role: string; content: string }>).find((message) => message.role === 'user')?.content ?? '')
+      .map(
+        (request) =>
+          (request.body['messages'] as Array<{ role: string; content: string }>).find((message) => message.role === 'user')?.content ?? '',
+      )
       .filter((content) => content.includes(tag));
     expect(prompts).toHaveLength(2);
     const placed = prompts.find((content) => content.startsWith('Known context:'))!;

@@ -52,7 +52,11 @@ describe('agent context tools on the real context-graph, end to end', () => {
       const toolResults = messages.filter((message) => message.role === 'tool');
       if (toolResults.length === 0) {
         return openAiToolCalls([
-          { id: 'q1', name: 'query_context', arguments: { kind: 'neighbourhood', entity: { kind: 'Service', id: 'checkout-api' }, hops: 1 } },
+          {
+            id: 'q1',
+            name: 'query_context',
+            arguments: { kind: 'neighbourhood', entity: { kind: 'Service', id: 'checkout-api' }, hops: 1 },
+          },
           {
             id: 'f1',
             name: 'publish_fact',
@@ -62,7 +66,12 @@ describe('agent context tools on the real context-graph, end to end', () => {
       }
       return openAiText('{"verdict":"clean"}');
     });
-    const fixture = writeRunnerFixture({ agents: { 'auditor.yaml': AGENT }, openAiBaseUrl: models.openAiBaseUrl, alias: 'gpt', model: 'gpt-test' });
+    const fixture = writeRunnerFixture({
+      agents: { 'auditor.yaml': AGENT },
+      openAiBaseUrl: models.openAiBaseUrl,
+      alias: 'gpt',
+      model: 'gpt-test',
+    });
     const common = { KAFKA_BROKERS: infra.kafka.brokers.join(','), BATON_TOPIC_PREFIX: topicPrefix };
     bus = new KafkaBus({ brokers: infra.kafka.brokers, clientId: 'e2e-ctx-observer', topicPrefix });
     await bus.connect();
@@ -127,18 +136,31 @@ describe('agent context tools on the real context-graph, end to end', () => {
       taskAssigned,
       createEnvelope(
         taskAssigned,
-        { taskId, workflowId, stepId: 'audit', attempt: 1, capability: 'dependency-audit', input: { service: 'checkout-api' }, timeoutMs: 60_000 },
+        {
+          taskId,
+          workflowId,
+          stepId: 'audit',
+          attempt: 1,
+          capability: 'dependency-audit',
+          input: { service: 'checkout-api' },
+          timeoutMs: 60_000,
+        },
         { source: 'e2e', correlationId: workflowId, workflowId },
       ),
     );
-    await expectEventually(() => expect(results.find((result) => (result.payload as { taskId: string }).taskId === taskId)?.type).toBe('task.completed'), {
-      timeoutMs: 30_000,
-      intervalMs: 100,
-    });
+    await expectEventually(
+      () => expect(results.find((result) => (result.payload as { taskId: string }).taskId === taskId)?.type).toBe('task.completed'),
+      {
+        timeoutMs: 30_000,
+        intervalMs: 100,
+      },
+    );
 
     // What the model was given back: the unscoped fact, not the customer-data one.
     const followUp = models.requestsFor('openai').find((request) => JSON.stringify(request.body['messages']).includes('"role":"tool"'));
-    const toolMessages = (followUp?.body['messages'] as Array<{ role: string; tool_call_id?: string; content: string }>).filter((m) => m.role === 'tool');
+    const toolMessages = (followUp?.body['messages'] as Array<{ role: string; tool_call_id?: string; content: string }>).filter(
+      (m) => m.role === 'tool',
+    );
     const queried = toolMessages.find((message) => message.tool_call_id === 'q1')?.content ?? '';
     expect(queried).toContain('payments-team');
     expect(queried).not.toContain('ACME');

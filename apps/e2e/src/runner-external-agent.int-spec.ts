@@ -47,9 +47,11 @@ describe('an external agent speaking the topics, end to end', () => {
           BATON_API_KEYS: API_KEY,
         },
       }).then((app) => (router = app)),
-      spawnApp({ name: 'agent-runner', entry: 'apps/agent-runner/src/main.ts', env: { ...common, RUNNER_INSTANCE_ID: 'e2e-ext-runner' } }).then(
-        (app) => (runner = app),
-      ),
+      spawnApp({
+        name: 'agent-runner',
+        entry: 'apps/agent-runner/src/main.ts',
+        env: { ...common, RUNNER_INSTANCE_ID: 'e2e-ext-runner' },
+      }).then((app) => (runner = app)),
     ]);
     const failed = started.find((outcome) => outcome.status === 'rejected');
     if (failed) throw failed.reason;
@@ -65,7 +67,14 @@ describe('an external agent speaking the topics, end to end', () => {
     // Plain `node`, no TypeScript loader, no Baton code.
     agent = spawn(process.execPath, [join(REPO_ROOT, 'apps/e2e/src/external-agent/external-agent.cjs')], {
       cwd: REPO_ROOT,
-      env: { ...process.env, ...common, ASYNCAPI_JSON: asyncApiJson, AGENT_ID: 'external-translator', AGENT_CAPABILITY: 'translation', PORT: String(port) },
+      env: {
+        ...process.env,
+        ...common,
+        ASYNCAPI_JSON: asyncApiJson,
+        AGENT_ID: 'external-translator',
+        AGENT_CAPABILITY: 'translation',
+        PORT: String(port),
+      },
       stdio: ['ignore', fd, fd],
     });
     closeSync(fd);

@@ -53,7 +53,12 @@ export function writeRunnerFixture(options: RunnerFixtureOptions): RunnerFixture
 }
 
 /** A context-graph process on the test's Kafka (topic prefix) and Neo4j. */
-export function spawnContextGraph(infra: TestInfra, topicPrefix: string, apiKey: string, env: Record<string, string> = {}): Promise<SpawnedApp> {
+export function spawnContextGraph(
+  infra: TestInfra,
+  topicPrefix: string,
+  apiKey: string,
+  env: Record<string, string> = {},
+): Promise<SpawnedApp> {
   return spawnApp({
     name: 'context-graph',
     entry: 'apps/context-graph/src/main.ts',

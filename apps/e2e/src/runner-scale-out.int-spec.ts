@@ -25,10 +25,16 @@ describe('agent runners scale out as one consumer group', () => {
       topics: [TOPICS.tasksResults],
       handler: async ({ envelope }) => void results.push(envelope),
     });
-    const env = (instance: string) => ({ KAFKA_BROKERS: infra.kafka.brokers.join(','), BATON_TOPIC_PREFIX: topicPrefix, RUNNER_INSTANCE_ID: instance });
+    const env = (instance: string) => ({
+      KAFKA_BROKERS: infra.kafka.brokers.join(','),
+      BATON_TOPIC_PREFIX: topicPrefix,
+      RUNNER_INSTANCE_ID: instance,
+    });
     const started = await Promise.allSettled(
       ['scale-a', 'scale-b'].map((instance) =>
-        spawnApp({ name: `agent-runner-${instance}`, entry: 'apps/agent-runner/src/main.ts', env: env(instance) }).then((app) => void runners.push(app)),
+        spawnApp({ name: `agent-runner-${instance}`, entry: 'apps/agent-runner/src/main.ts', env: env(instance) }).then(
+          (app) => void runners.push(app),
+        ),
       ),
     );
     const failed = started.find((outcome) => outcome.status === 'rejected');
@@ -54,7 +60,15 @@ describe('agent runners scale out as one consumer group', () => {
             taskAssigned,
             createEnvelope(
               taskAssigned,
-              { taskId, workflowId, stepId: 'scale', attempt: 1, capability: i % 2 ? 'analysis' : 'extraction', input: { i }, timeoutMs: 60_000 },
+              {
+                taskId,
+                workflowId,
+                stepId: 'scale',
+                attempt: 1,
+                capability: i % 2 ? 'analysis' : 'extraction',
+                input: { i },
+                timeoutMs: 60_000,
+              },
               { source: 'e2e', correlationId: workflowId, workflowId },
             ),
           );

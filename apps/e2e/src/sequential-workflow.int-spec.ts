@@ -6,13 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { KafkaBus } from '@baton/bus';
 import { RawKafka, type RawMessage } from '@baton/bus/testing';
-import {
-  TOPICS,
-  createEnvelope,
-  dlqTopic,
-  workflowRequested,
-  type WorkflowDefinition,
-} from '@baton/contracts';
+import { TOPICS, createEnvelope, dlqTopic, workflowRequested, type WorkflowDefinition } from '@baton/contracts';
 import { expectEventually, testInfra, type SpawnedApp } from '@baton/testing';
 import { startRouterAndRunner, type RouterAndRunner } from './router-and-runner';
 
@@ -156,8 +150,7 @@ describe('sequential workflow, end to end', () => {
       { key: 'garbage-2', value: JSON.stringify({ id: 'not-a-uuid', type: 'task.completed' }) },
     ]);
 
-    const garbage = (messages: RawMessage[]): RawMessage[] =>
-      messages.filter((message) => message.key?.startsWith('garbage-'));
+    const garbage = (messages: RawMessage[]): RawMessage[] => messages.filter((message) => message.key?.startsWith('garbage-'));
     const dead = await raw.readUntil(dlqTopic(resultsTopic), (messages) => garbage(messages).length >= 2, 30_000);
     const byKey = new Map(dead.map((message) => [message.key, message]));
     expect(byKey.get('garbage-1')?.value.toString('utf8')).toBe('this is not json');

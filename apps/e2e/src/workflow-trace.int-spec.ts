@@ -22,7 +22,11 @@ import { writeRunnerFixture } from './runner-fixture';
 const API_KEY = 'e2e-trace-key-0123456789abcdefgh';
 
 /** The spans of `traceId`, after checking they form one tree: a single root (whose parent, if any, was not exported here), every other span's parent in the trace. */
-function treeOf(spans: readonly ExportedSpan[], traceId: string, expectedRoot = 'router: start workflow'): { root: ExportedSpan; spans: ExportedSpan[] } {
+function treeOf(
+  spans: readonly ExportedSpan[],
+  traceId: string,
+  expectedRoot = 'router: start workflow',
+): { root: ExportedSpan; spans: ExportedSpan[] } {
   const inTrace = spans.filter((span) => span.traceId === traceId);
   const ids = new Set(inTrace.map((span) => span.spanId));
   const roots = inTrace.filter((span) => !ids.has(span.parentSpanId));
@@ -94,7 +98,10 @@ maxConcurrency: 4
       model: 'gpt-trace',
     });
     const policyFile = join(fixture.agentsDir, '..', 'policies.yaml');
-    writeFileSync(policyFile, ['version: 1', 'policies:', '  - { id: sre-incidents, effect: allow, subjects: { teams: [sre] }, scopes: [incidents] }'].join('\n'));
+    writeFileSync(
+      policyFile,
+      ['version: 1', 'policies:', '  - { id: sre-incidents, effect: allow, subjects: { teams: [sre] }, scopes: [incidents] }'].join('\n'),
+    );
     services = await startRouterAndRunner(infra, {
       name: 'trace',
       collectorUrl,
@@ -213,7 +220,11 @@ maxConcurrency: 4
       () => {
         expect(traceOf(workflowId)).toBe(requesterTrace);
         // The router's consumer span hangs off the requester's span; its own spans and the runner's follow in the same tree.
-        const { root, spans } = treeOf(collector.spans(), requesterTrace, `router: process ${services.topicPrefix}${TOPICS.workflowRequests}`);
+        const { root, spans } = treeOf(
+          collector.spans(),
+          requesterTrace,
+          `router: process ${services.topicPrefix}${TOPICS.workflowRequests}`,
+        );
         expect(root.parentSpanId).toBe(requesterSpan);
         expect(spans.filter((span) => span.service === 'router' && span.name === 'route trace-triage')).toHaveLength(1);
         expect(spans.filter((span) => span.service === 'agent-runner' && span.name === 'chat gpt-trace')).toHaveLength(1);
@@ -226,7 +237,11 @@ maxConcurrency: 4
     models.enqueue(
       'openai',
       openAiToolCalls([
-        { id: 'call-1', name: 'publish_fact', arguments: { about: { kind: 'Service', id: 'checkout-api' }, attribute: 'p95-latency-ms', value: 900, confidence: 0.8 } },
+        {
+          id: 'call-1',
+          name: 'publish_fact',
+          arguments: { about: { kind: 'Service', id: 'checkout-api' }, attribute: 'p95-latency-ms', value: 900, confidence: 0.8 },
+        },
       ]),
       openAiText('{"severity":"high"}'),
     );
@@ -259,7 +274,11 @@ maxConcurrency: 4
         const action = spans.filter((span) => span.service === 'agent-runner' && span.name === 'execute_tool publish_fact');
         expect(action).toEqual([
           expect.objectContaining({
-            attributes: expect.objectContaining({ 'gen_ai.tool.call.id': 'call-1', 'baton.tool.outcome': 'allowed', 'baton.workflow.id': id }),
+            attributes: expect.objectContaining({
+              'gen_ai.tool.call.id': 'call-1',
+              'baton.tool.outcome': 'allowed',
+              'baton.workflow.id': id,
+            }),
           }),
         ]);
         expect(spans.filter((span) => span.service === 'agent-runner' && span.name === 'chat gpt-trace')).toHaveLength(2);

@@ -16,11 +16,7 @@ export { BusClosedError } from './core/reply-inbox';
 export { WakeSignal } from './core/wake-signal';
 export { BatonContext } from './nest/baton-context';
 export { BatonKafkaTransport, UnsupportedTransportFeatureError } from './nest/baton-kafka.transport';
-export {
-  BUS_MODULE_OPTIONS,
-  type BusModuleAsyncOptions,
-  type BusModuleOptions,
-} from './nest/bus-module-options';
+export { BUS_MODULE_OPTIONS, type BusModuleAsyncOptions, type BusModuleOptions } from './nest/bus-module-options';
 export { BusModule } from './nest/bus.module';
 export { InvalidEventPatternError } from './nest/event-route';
 export { RpcErrorPassthroughFilter } from './nest/rpc-error-passthrough';

@@ -37,9 +37,7 @@ describe('ApiKeyGuard', () => {
 
   it('refuses a missing or unknown key', () => {
     expect(() => guard.canActivate(httpContext({ headers: {} }))).toThrow(UnauthorizedException);
-    expect(() => guard.canActivate(httpContext({ headers: { authorization: 'Bearer nope-nope-nope-nope' } }))).toThrow(
-      'invalid API key',
-    );
+    expect(() => guard.canActivate(httpContext({ headers: { authorization: 'Bearer nope-nope-nope-nope' } }))).toThrow('invalid API key');
   });
 
   it('accepts a bearer or X-API-Key and records a fingerprint and the scopes configured for that key', () => {

@@ -1,12 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import {
-  type CanActivate,
-  type ExecutionContext,
-  Inject,
-  Injectable,
-  SetMetadata,
-  UnauthorizedException,
-} from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable, SetMetadata, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 
@@ -46,10 +39,7 @@ export class ApiKeyGuard implements CanActivate {
   ) {
     this.keys = settings.keys.map(digest);
     this.scopesByDigest = new Map(
-      [...(settings.scopes ?? new Map<string, readonly string[]>())].map(([key, scopes]) => [
-        digest(key).toString('hex'),
-        scopes,
-      ]),
+      [...(settings.scopes ?? new Map<string, readonly string[]>())].map(([key, scopes]) => [digest(key).toString('hex'), scopes]),
     );
   }
 

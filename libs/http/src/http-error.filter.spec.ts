@@ -55,7 +55,11 @@ describe('toHttpErrorBody', () => {
 
   it('names the size and the limit of a body too large for the parser', () => {
     const tooLarge = Object.assign(new Error('request entity too large'), { status: 413, expose: true, length: 2048, limit: 1024 });
-    expect(toHttpErrorBody(tooLarge)).toMatchObject({ statusCode: 413, error: 'payload_too_large', message: 'request body: 2048 bytes, over the limit of 1024 bytes' });
+    expect(toHttpErrorBody(tooLarge)).toMatchObject({
+      statusCode: 413,
+      error: 'payload_too_large',
+      message: 'request body: 2048 bytes, over the limit of 1024 bytes',
+    });
   });
 
   it('hides anything else behind a 500', () => {

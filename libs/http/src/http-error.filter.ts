@@ -59,11 +59,22 @@ function isHttpMapped(exception: unknown): exception is HttpMappedError {
 /** body-parser rejects (malformed, too large, bad encoding) with http-errors objects, not HttpExceptions. */
 function bodyParserError(exception: unknown): HttpErrorBody | undefined {
   if (typeof exception !== 'object' || exception === null) return undefined;
-  const { status, expose, message, length, limit } = exception as { status?: unknown; expose?: unknown; message?: unknown; length?: unknown; limit?: unknown };
+  const { status, expose, message, length, limit } = exception as {
+    status?: unknown;
+    expose?: unknown;
+    message?: unknown;
+    length?: unknown;
+    limit?: unknown;
+  };
   if (typeof status !== 'number' || status < 400 || status > 499 || expose !== true) return undefined;
   if (status === 413 && typeof limit === 'number') {
     const size = typeof length === 'number' ? `${length} bytes` : 'too large';
-    return { statusCode: 413, error: 'payload_too_large', message: `request body: ${size}, over the limit of ${limit} bytes`, issues: [`(body): ${size}, over the limit of ${limit} bytes`] };
+    return {
+      statusCode: 413,
+      error: 'payload_too_large',
+      message: `request body: ${size}, over the limit of ${limit} bytes`,
+      issues: [`(body): ${size}, over the limit of ${limit} bytes`],
+    };
   }
   return { statusCode: status, error: errorName(status), message: typeof message === 'string' ? message : 'bad request' };
 }

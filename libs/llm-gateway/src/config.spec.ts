@@ -20,7 +20,12 @@ describe('parseGatewayConfig', () => {
       {
         providers: {
           openai: { kind: 'openai', baseUrl: 'https://api.openai.com/v1', apiKeyEnv: 'OPENAI_API_KEY', models: { 'gpt-4o-mini': price } },
-          anthropic: { kind: 'anthropic', baseUrl: 'https://api.anthropic.com', apiKeyEnv: 'ANTHROPIC_API_KEY', models: { 'claude-haiku': price } },
+          anthropic: {
+            kind: 'anthropic',
+            baseUrl: 'https://api.anthropic.com',
+            apiKeyEnv: 'ANTHROPIC_API_KEY',
+            models: { 'claude-haiku': price },
+          },
         },
         aliases: { default: ['anthropic/claude-haiku', 'openai/gpt-4o-mini'] },
       },
@@ -37,7 +42,12 @@ describe('parseGatewayConfig', () => {
         providers: { p: { kind: 'openai', baseUrl: 'not a url', models: { m: { inputUsdPer1M: -1, outputUsdPer1M: 1 } } } },
         aliases: {},
       }),
-    ).toEqual(expect.arrayContaining([expect.stringMatching(/^providers\.p\.baseUrl: /), expect.stringMatching(/^providers\.p\.models\.m\.inputUsdPer1M: /)]));
+    ).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^providers\.p\.baseUrl: /),
+        expect.stringMatching(/^providers\.p\.models\.m\.inputUsdPer1M: /),
+      ]),
+    );
     expect(issuesOf({ providers: { p: { kind: 'gemini' } }, aliases: {} })).toEqual([expect.stringMatching(/^providers\.p\.kind: /)]);
   });
 

@@ -5,7 +5,10 @@ import { ContractValidationError, describeIssues } from '@baton/contracts';
 import { DETERMINISTIC_MODEL } from './providers/deterministic-model';
 
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must be letters, digits, ".", "_", ":" or "-"');
-const modelName = z.string().min(1).regex(/^[^\s]+$/, 'must not contain spaces');
+const modelName = z
+  .string()
+  .min(1)
+  .regex(/^[^\s]+$/, 'must not contain spaces');
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name');
 
 const priceSchema = z
@@ -29,9 +32,7 @@ const httpProviderFields = {
 
 const providerSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('openai'), ...httpProviderFields }).strict(),
-  z
-    .object({ kind: z.literal('anthropic'), ...httpProviderFields, anthropicVersion: z.string().default('2023-06-01') })
-    .strict(),
+  z.object({ kind: z.literal('anthropic'), ...httpProviderFields, anthropicVersion: z.string().default('2023-06-01') }).strict(),
   z
     .object({
       kind: z.literal('builtin'),

@@ -177,7 +177,11 @@ describe('LlmGateway over the Anthropic Messages wire format', () => {
   });
 
   it('normalises tool_use blocks to the same shape and sends tool_result blocks back', async () => {
-    server.enqueue('anthropic', anthropicToolUse([{ id: 'toolu_1', name: 'lookup_service', arguments: { name: 'db' } }]), anthropicText('ok'));
+    server.enqueue(
+      'anthropic',
+      anthropicToolUse([{ id: 'toolu_1', name: 'lookup_service', arguments: { name: 'db' } }]),
+      anthropicText('ok'),
+    );
     const gw = gateway();
     const first = await gw.chat({ model: 'claude', messages: [{ role: 'user', content: 'find' }], tools });
     expect(first.finishReason).toBe('tool_calls');
@@ -285,7 +289,11 @@ describe('retries, timeouts and fallbacks', () => {
 describe('the built-in model and telemetry', () => {
   it('answers deterministically with JSON that says it comes from the built-in model', async () => {
     const gw = gateway();
-    const request = { model: 'builtin', messages: [{ role: 'user' as const, content: '{"doc":"MSA"}' }], metadata: { capability: 'analysis' } };
+    const request = {
+      model: 'builtin',
+      messages: [{ role: 'user' as const, content: '{"doc":"MSA"}' }],
+      metadata: { capability: 'analysis' },
+    };
     const a = await gw.chat(request);
     const b = await gw.chat(request);
     expect(a.content).toBe(b.content);

@@ -1,11 +1,5 @@
 export * from './errors';
-export {
-  quoteIdentifier,
-  qualifiedName,
-  outboxChannel,
-  advisoryLockKey,
-  type AdvisoryLockPurpose,
-} from './data-source/identifiers';
+export { quoteIdentifier, qualifiedName, outboxChannel, advisoryLockKey, type AdvisoryLockPurpose } from './data-source/identifiers';
 export { schemaOf } from './data-source/postgres-schema';
 export { combineStatements, type SqlStatement } from './data-source/sql-statement';
 export {

@@ -30,7 +30,10 @@ const quietRelay = { log: () => undefined, warn: () => undefined, error: () => u
 const MIB = 1_048_576;
 
 const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
-const blob = (bytes: number): string => randomBytes(Math.ceil(bytes / 2)).toString('hex').slice(0, bytes);
+const blob = (bytes: number): string =>
+  randomBytes(Math.ceil(bytes / 2))
+    .toString('hex')
+    .slice(0, bytes);
 
 function completedWorkflow(output: string): Envelope<PayloadOf<typeof workflowCompleted>> {
   const workflowId = randomUUID();
@@ -88,7 +91,11 @@ describe('claim checks on real Postgres and Kafka', () => {
 
   async function collect(on: KafkaBus, topic: string, into: ConsumedMessage[]): Promise<void> {
     subscriptions.push(
-      await on.subscribe({ groupId: `g-${randomUUID().slice(0, 8)}`, topics: [topic], handler: async (message) => void into.push(message) }),
+      await on.subscribe({
+        groupId: `g-${randomUUID().slice(0, 8)}`,
+        topics: [topic],
+        handler: async (message) => void into.push(message),
+      }),
     );
   }
 
@@ -157,7 +164,9 @@ describe('claim checks on real Postgres and Kafka', () => {
     const output = blob(MIB);
     const envelope = completedWorkflow(output);
     await dataSource.transaction((manager) => new Outbox().enqueue(manager, workflowCompleted, envelope));
-    const message = await eventually('the claim-checked workflow.completed', async () => received.find((m) => m.envelope.id === envelope.id));
+    const message = await eventually('the claim-checked workflow.completed', async () =>
+      received.find((m) => m.envelope.id === envelope.id),
+    );
     expect(message.envelope.payloadRef).toBeUndefined();
     expect((message.envelope.payload as { output: { blob: string } }).output.blob).toHaveLength(MIB);
     expect(sha((message.envelope.payload as { output: { blob: string } }).output.blob)).toBe(sha(output));
@@ -174,7 +183,11 @@ describe('claim checks on real Postgres and Kafka', () => {
     await publisher.publish(taskCompleted, big);
     await publisher.publish(taskCompleted, small);
 
-    const onWire = await raw.readUntil(`${prefix}${TOPICS.tasksResults}`, (messages) => messages.some((m) => m.value.includes(small.id)), 30_000);
+    const onWire = await raw.readUntil(
+      `${prefix}${TOPICS.tasksResults}`,
+      (messages) => messages.some((m) => m.value.includes(small.id)),
+      30_000,
+    );
     const bigRecord = onWire.find((m) => m.value.includes(big.id))!;
     expect(bigRecord.value.length).toBeLessThan(2048);
     expect(decodeEnvelope(TOPICS.tasksResults, bigRecord.value).header.payloadRef).toMatchObject({ store: 'postgres' });
@@ -193,9 +206,15 @@ describe('claim checks on real Postgres and Kafka', () => {
     const missing = completedTask(blob(400_000));
     await publisher.publish(taskCompleted, tampered);
     await publisher.publish(taskCompleted, missing);
-    const onWire = await raw.readUntil(`${prefix}${TOPICS.tasksResults}`, (messages) => messages.some((m) => m.value.includes(missing.id)), 30_000);
+    const onWire = await raw.readUntil(
+      `${prefix}${TOPICS.tasksResults}`,
+      (messages) => messages.some((m) => m.value.includes(missing.id)),
+      30_000,
+    );
     const refOf = (id: string) => decodeEnvelope(TOPICS.tasksResults, onWire.find((m) => m.value.includes(id))!.value).header.payloadRef!;
-    await dataSource.query(`UPDATE ${CLAIMS_TABLE} SET data = overlay(data placing '\\x00'::bytea from 10 for 1) WHERE id = $1`, [refOf(tampered.id).id]);
+    await dataSource.query(`UPDATE ${CLAIMS_TABLE} SET data = overlay(data placing '\\x00'::bytea from 10 for 1) WHERE id = $1`, [
+      refOf(tampered.id).id,
+    ]);
     await dataSource.query(`DELETE FROM ${CLAIMS_TABLE} WHERE id = $1`, [refOf(missing.id).id]);
 
     const consumer = await bus('claims-victim', store);
@@ -203,7 +222,9 @@ describe('claim checks on real Postgres and Kafka', () => {
     await collect(consumer, TOPICS.tasksResults, received);
     const dead = await raw.readUntil(dlqTopic(`${prefix}${TOPICS.tasksResults}`), (messages) => messages.length >= 2, 30_000);
     const reasonOf = (id: string) => dead.find((m) => m.value.includes(id))?.headers['baton-dlq-reason'];
-    expect(reasonOf(tampered.id)).toMatch(new RegExp(`^ClaimCheckError: payloadRef: postgres claim ${refOf(tampered.id).id} is corrupt: sha256 `));
+    expect(reasonOf(tampered.id)).toMatch(
+      new RegExp(`^ClaimCheckError: payloadRef: postgres claim ${refOf(tampered.id).id} is corrupt: sha256 `),
+    );
     expect(reasonOf(missing.id)).toMatch(new RegExp(`^ClaimCheckError: payloadRef: postgres claim ${refOf(missing.id).id} not found`));
     // Dead-lettered at once, not after retries.
     expect(dead.find((m) => m.value.includes(tampered.id))?.headers['baton-dlq-attempts']).toBe('1');
@@ -217,7 +238,11 @@ describe('claim checks on real Postgres and Kafka', () => {
     await publisher.publish(workflowCompleted, envelope);
     const consumer = await bus('claims-nostore');
     await collect(consumer, TOPICS.workflowEvents, []);
-    const dead = await raw.readUntil(dlqTopic(`${prefix}${TOPICS.workflowEvents}`), (messages) => messages.some((m) => m.value.includes(envelope.id)), 30_000);
+    const dead = await raw.readUntil(
+      dlqTopic(`${prefix}${TOPICS.workflowEvents}`),
+      (messages) => messages.some((m) => m.value.includes(envelope.id)),
+      30_000,
+    );
     expect(dead.find((m) => m.value.includes(envelope.id))?.headers['baton-dlq-reason']).toMatch(/has no claim store configured/);
   });
 
@@ -226,7 +251,9 @@ describe('claim checks on real Postgres and Kafka', () => {
     const envelope = completedTask(blob(MIB + 10));
     const error = await publisher.publish(taskCompleted, envelope).catch((thrown: unknown) => thrown);
     expect(error).toBeInstanceOf(MessageTooLargeError);
-    expect((error as Error).message).toMatch(/^task\.completed on baton\.tasks\.results is \d+ bytes serialized; the limit is 1048576 bytes \(maxMessageBytes\); no claim store/);
+    expect((error as Error).message).toMatch(
+      /^task\.completed on baton\.tasks\.results is \d+ bytes serialized; the limit is 1048576 bytes \(maxMessageBytes\); no claim store/,
+    );
   });
 
   it('retention deletes claims older than the cut-off and keeps newer ones', async () => {

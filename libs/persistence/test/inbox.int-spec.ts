@@ -23,8 +23,7 @@ describe('Inbox.handleOnce on real Postgres', () => {
 
   const effects = (envelopeId: string, consumer = 'router'): Promise<number> =>
     countRows(dataSource, 'test_effects', 'envelope_id = $1 AND consumer = $2', [envelopeId, consumer]);
-  const claims = (envelopeId: string): Promise<number> =>
-    countRows(dataSource, 'inbox_messages', 'envelope_id = $1', [envelopeId]);
+  const claims = (envelopeId: string): Promise<number> => countRows(dataSource, 'inbox_messages', 'envelope_id = $1', [envelopeId]);
 
   beforeAll(async () => {
     dataSource = await initializeDataSource(createTestDataSource(url, schema, 'inbox-test'));
@@ -35,7 +34,7 @@ describe('Inbox.handleOnce on real Postgres', () => {
     await dropSchema(url, schema);
   });
 
-  it('claimMany returns only the ids not handled before (in the caller\'s spelling), and its claims roll back with the transaction', async () => {
+  it("claimMany returns only the ids not handled before (in the caller's spelling), and its claims roll back with the transaction", async () => {
     const seen = randomUUID();
     await dataSource.transaction((manager) => inbox.claimMany(manager, 'batch', [seen]));
     const fresh = randomUUID().toUpperCase();
@@ -53,7 +52,7 @@ describe('Inbox.handleOnce on real Postgres', () => {
     await expect(inbox.claimMany(dataSource.manager, 'batch', [randomUUID()])).rejects.toThrow('open transaction');
   });
 
-  it('claimManyAndRead claims like claimMany and returns the read\'s rows (locked) from the same statement', async () => {
+  it("claimManyAndRead claims like claimMany and returns the read's rows (locked) from the same statement", async () => {
     const things = qualifiedName(schema, 'claim_read_things');
     await dataSource.query(`CREATE TABLE ${things} (id uuid PRIMARY KEY, label text NOT NULL)`);
     const [a, b, other] = [randomUUID(), randomUUID(), randomUUID()];
@@ -67,9 +66,19 @@ describe('Inbox.handleOnce on real Postgres', () => {
     const fresh = randomUUID().toUpperCase();
 
     await dataSource.transaction(async (manager) => {
-      const result = await inbox.claimManyAndRead<{ id: string; label: string }>(manager, 'read-batch', [seen, fresh], read([a, b, other], 'other'));
+      const result = await inbox.claimManyAndRead<{ id: string; label: string }>(
+        manager,
+        'read-batch',
+        [seen, fresh],
+        read([a, b, other], 'other'),
+      );
       expect([...result.fresh]).toEqual([fresh]);
-      expect(result.rows).toEqual([{ id: a, label: 'a' }, { id: b, label: 'b' }].sort((x, y) => x.id.localeCompare(y.id)));
+      expect(result.rows).toEqual(
+        [
+          { id: a, label: 'a' },
+          { id: b, label: 'b' },
+        ].sort((x, y) => x.id.localeCompare(y.id)),
+      );
       // The rows are locked by this transaction; one that is not read is not.
       const probe = dataSource.createQueryRunner();
       try {
@@ -83,7 +92,9 @@ describe('Inbox.handleOnce on real Postgres', () => {
 
     // A read that finds nothing still claims and reports the fresh ids; a rollback takes the claims back.
     const lonely = randomUUID();
-    const empty = await dataSource.transaction((manager) => inbox.claimManyAndRead(manager, 'read-batch', [lonely, fresh], read([randomUUID()], '')));
+    const empty = await dataSource.transaction((manager) =>
+      inbox.claimManyAndRead(manager, 'read-batch', [lonely, fresh], read([randomUUID()], '')),
+    );
     expect(empty).toEqual({ fresh: new Set([lonely]), rows: [] });
     const rolledBack = randomUUID();
     await expect(
@@ -93,7 +104,9 @@ describe('Inbox.handleOnce on real Postgres', () => {
       }),
     ).rejects.toThrow('effect failed');
     expect(await claims(rolledBack)).toBe(0);
-    await expect(inbox.claimManyAndRead(dataSource.manager, 'read-batch', [randomUUID()], read([a], ''))).rejects.toThrow('open transaction');
+    await expect(inbox.claimManyAndRead(dataSource.manager, 'read-batch', [randomUUID()], read([a], ''))).rejects.toThrow(
+      'open transaction',
+    );
   });
 
   it('runs the effect once; a redelivered envelope is acknowledged without a second effect', async () => {

@@ -22,9 +22,7 @@ describe('initializeDataSource on real Postgres', () => {
   }
 
   async function migrationNames(dataSource: DataSource, schema: string): Promise<string[]> {
-    const rows: { name: string }[] = await dataSource.query(
-      `SELECT name FROM ${qualifiedName(schema, MIGRATIONS_TABLE)} ORDER BY id`,
-    );
+    const rows: { name: string }[] = await dataSource.query(`SELECT name FROM ${qualifiedName(schema, MIGRATIONS_TABLE)} ORDER BY id`);
     return rows.map((row) => row.name);
   }
 

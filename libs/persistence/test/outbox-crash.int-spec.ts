@@ -65,9 +65,7 @@ describe('outbox across process crashes (real Postgres, real Kafka, SIGKILLed ch
     relays.push(relay);
     relay.start();
 
-    await eventually('all committed messages on Kafka', async () =>
-      new Set(received(committed.ids)).size === 4 ? true : undefined,
-    );
+    await eventually('all committed messages on Kafka', async () => (new Set(received(committed.ids)).size === 4 ? true : undefined));
     await eventually('rows marked published', async () => ((await unpublished(committed.ids)) === 0 ? true : undefined));
     expect(received(committed.ids).sort()).toEqual([...committed.ids].sort());
   });

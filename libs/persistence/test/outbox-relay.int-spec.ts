@@ -57,7 +57,11 @@ describe('Outbox and OutboxRelay on real Postgres and Kafka', () => {
   let dataSource: DataSource;
   let telemetry: TelemetryHandle;
 
-  function relay(options: ConstructorParameters<typeof OutboxRelay>[2] = {}, via: OutboxPublisher = publisher, applicationName?: string): OutboxRelay {
+  function relay(
+    options: ConstructorParameters<typeof OutboxRelay>[2] = {},
+    via: OutboxPublisher = publisher,
+    applicationName?: string,
+  ): OutboxRelay {
     let source = dataSource;
     if (applicationName !== undefined) {
       source = createTestDataSource(url, schema, applicationName);
@@ -131,7 +135,10 @@ describe('Outbox and OutboxRelay on real Postgres and Kafka', () => {
     const workflowId = randomUUID();
     const envelopes = [completed(workflowId, 1), completed(workflowId, 2), completed(workflowId, 3)];
     await dataSource.transaction(async (manager) => {
-      await outbox.enqueueMany(manager, envelopes.map((envelope) => queued(workflowCompleted, envelope)));
+      await outbox.enqueueMany(
+        manager,
+        envelopes.map((envelope) => queued(workflowCompleted, envelope)),
+      );
     });
     const rows = await dataSource.getRepository(OutboxMessage).find({ where: { messageKey: workflowId }, order: { seq: 'ASC' } });
     expect(rows.map((stored) => stored.id)).toEqual(envelopes.map((envelope) => envelope.id));
@@ -140,7 +147,10 @@ describe('Outbox and OutboxRelay on real Postgres and Kafka', () => {
     const good = completed(workflowId, 5);
     await expect(
       dataSource.transaction((manager) =>
-        outbox.enqueueMany(manager, [good, mismatched].map((envelope) => queued(workflowCompleted, envelope))),
+        outbox.enqueueMany(
+          manager,
+          [good, mismatched].map((envelope) => queued(workflowCompleted, envelope)),
+        ),
       ),
     ).rejects.toThrow(PersistenceUsageError);
     expect(await countRows(dataSource, 'outbox_messages', 'id = $1', [good.id])).toBe(0);
@@ -163,9 +173,7 @@ describe('Outbox and OutboxRelay on real Postgres and Kafka', () => {
   });
 
   it('refuses to enqueue outside a transaction', async () => {
-    await expect(outbox.enqueue(dataSource.manager, workflowCompleted, completed(randomUUID()))).rejects.toThrow(
-      PersistenceUsageError,
-    );
+    await expect(outbox.enqueue(dataSource.manager, workflowCompleted, completed(randomUUID()))).rejects.toThrow(PersistenceUsageError);
   });
 
   it('wakes on NOTIFY at commit, publishes in seq order per key with the enqueuing trace, and marks rows published', async () => {
@@ -240,7 +248,9 @@ describe('Outbox and OutboxRelay on real Postgres and Kafka', () => {
     own.start();
     await eventually('the relay to lead and drain', async () => (own.isLeader && (await unpublished()) === 0 ? true : undefined));
     const session = (): Promise<{ state: string; query: string } | undefined> => relaySession('outbox-test-outbox-relay');
-    await eventually('the relay idle after its read', async () => ((await session())?.query.trimStart().startsWith('SELECT seq') ? true : undefined));
+    await eventually('the relay idle after its read', async () =>
+      (await session())?.query.trimStart().startsWith('SELECT seq') ? true : undefined,
+    );
 
     const key = randomUUID();
     const [first, inRolledBackSavepoint, second, third] = [completed(key, 1), completed(key, 2), completed(key, 3), completed(key, 4)];
@@ -306,7 +316,9 @@ describe('Outbox and OutboxRelay on real Postgres and Kafka', () => {
     await eventually('published from the table', async () => (received([envelope.id]).length === 1 ? true : undefined));
     const stored = await row(envelope.id);
 
-    expect(own.handOff([{ seq: String(stored.seq), topic: stored.topic, key: stored.messageKey, value: stored.value, headers: stored.headers }])).toBe(true);
+    expect(
+      own.handOff([{ seq: String(stored.seq), topic: stored.topic, key: stored.messageKey, value: stored.value, headers: stored.headers }]),
+    ).toBe(true);
     const marker = completed(randomUUID());
     await enqueueAll([marker]);
     await eventually('a later hand-off published', async () => (received([marker.id]).length === 1 ? true : undefined));

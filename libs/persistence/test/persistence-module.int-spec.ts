@@ -85,15 +85,15 @@ describe('PersistenceModule in a Nest application', () => {
       { workflowId: randomUUID(), output: 'via nest' },
       { source: 'nest-test', correlationId: 'nest' },
     );
-    const outcome = await app.get(Inbox).handleOnce(dataSource, 'nest-consumer', { id: randomUUID() }, (manager) =>
-      app.get(Outbox).enqueue(manager, workflowCompleted, envelope),
-    );
+    const outcome = await app
+      .get(Inbox)
+      .handleOnce(dataSource, 'nest-consumer', { id: randomUUID() }, (manager) =>
+        app.get(Outbox).enqueue(manager, workflowCompleted, envelope),
+      );
     expect(outcome.handled).toBe(true);
     await eventually('the message on Kafka', async () => (probe.ids().includes(envelope.id) ? true : undefined));
     await eventually('the row marked', async () =>
-      (await countRows(dataSource, 'outbox_messages', 'id = $1 AND published_at IS NOT NULL', [envelope.id])) === 1
-        ? true
-        : undefined,
+      (await countRows(dataSource, 'outbox_messages', 'id = $1 AND published_at IS NOT NULL', [envelope.id])) === 1 ? true : undefined,
     );
 
     await app.close();

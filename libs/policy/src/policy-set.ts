@@ -9,7 +9,11 @@ import { ContractValidationError, describeIssues } from '@baton/contracts';
  * A pattern is an exact name, `*` (anything) or `prefix.*` (the prefix and
  * everything under it).
  */
-const patternSchema = z.string().min(1).max(200).regex(/^(\*|[A-Za-z0-9][A-Za-z0-9._:-]*(\.\*)?)$/, 'must be a name, "*" or "prefix.*"');
+const patternSchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^(\*|[A-Za-z0-9][A-Za-z0-9._:-]*(\.\*)?)$/, 'must be a name, "*" or "prefix.*"');
 
 export const policySchema = z
   .object({
@@ -32,7 +36,8 @@ export const policySetSchema = z
   .superRefine((set, ctx) => {
     const seen = new Set<string>();
     set.policies.forEach((policy, index) => {
-      if (seen.has(policy.id)) ctx.addIssue({ code: 'custom', path: ['policies', index, 'id'], message: `duplicate policy id "${policy.id}"` });
+      if (seen.has(policy.id))
+        ctx.addIssue({ code: 'custom', path: ['policies', index, 'id'], message: `duplicate policy id "${policy.id}"` });
       seen.add(policy.id);
     });
   });
@@ -50,7 +55,10 @@ export function parsePolicySet(source: unknown, origin: string): PolicySet {
     try {
       value = parseYaml(source, { maxAliasCount: 100 }) as unknown;
     } catch (error) {
-      throw new ContractValidationError([`(root): not valid JSON or YAML: ${(error as Error).message.split('\n')[0]}`], `invalid policy set in ${origin}`);
+      throw new ContractValidationError(
+        [`(root): not valid JSON or YAML: ${(error as Error).message.split('\n')[0]}`],
+        `invalid policy set in ${origin}`,
+      );
     }
   }
   const parsed = policySetSchema.safeParse(value);

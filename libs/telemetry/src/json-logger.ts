@@ -103,9 +103,7 @@ export class JsonLogger implements LoggerService {
 }
 
 function levelsFrom(threshold: LogLevel): Set<LogLevel> {
-  return new Set(
-    (Object.keys(SEVERITY) as LogLevel[]).filter((level) => SEVERITY[level] >= SEVERITY[threshold]),
-  );
+  return new Set((Object.keys(SEVERITY) as LogLevel[]).filter((level) => SEVERITY[level] >= SEVERITY[threshold]));
 }
 
 /**

@@ -14,9 +14,7 @@ afterAll(() => telemetry.shutdown());
 async function collected(name: string) {
   const { resourceMetrics, errors } = await reader.collect();
   expect(errors).toEqual([]);
-  const metric = resourceMetrics.scopeMetrics
-    .flatMap((scope) => scope.metrics)
-    .find((candidate) => candidate.descriptor.name === name);
+  const metric = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics).find((candidate) => candidate.descriptor.name === name);
   if (!metric) throw new Error(`metric ${name} was not collected`);
   return { metric, resource: resourceMetrics.resource };
 }

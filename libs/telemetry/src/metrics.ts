@@ -42,24 +42,21 @@ export function createMetrics(meterName: string, meterVersion?: string): Metrics
       once(`counter:${name}`, () => {
         const current = bound(() => meter().createCounter(name, options));
         return {
-          add: (value: number, attributes?: Attributes, context?: Context) =>
-            current().add(value, attributes, context),
+          add: (value: number, attributes?: Attributes, context?: Context) => current().add(value, attributes, context),
         };
       }),
     upDownCounter: (name, options) =>
       once(`upDownCounter:${name}`, () => {
         const current = bound(() => meter().createUpDownCounter(name, options));
         return {
-          add: (value: number, attributes?: Attributes, context?: Context) =>
-            current().add(value, attributes, context),
+          add: (value: number, attributes?: Attributes, context?: Context) => current().add(value, attributes, context),
         };
       }),
     histogram: (name, options) =>
       once(`histogram:${name}`, () => {
         const current = bound(() => meter().createHistogram(name, options));
         return {
-          record: (value: number, attributes?: Attributes, context?: Context) =>
-            current().record(value, attributes, context),
+          record: (value: number, attributes?: Attributes, context?: Context) => current().record(value, attributes, context),
         };
       }),
     gauge: (name, read, options) =>
@@ -83,8 +80,7 @@ export function createMetrics(meterName: string, meterVersion?: string): Metrics
 function bound<T>(create: () => T): () => T {
   let cached: { epoch: number; instrument: T } | undefined;
   return () => {
-    if (cached?.epoch !== meterProviderEpoch())
-      cached = { epoch: meterProviderEpoch(), instrument: create() };
+    if (cached?.epoch !== meterProviderEpoch()) cached = { epoch: meterProviderEpoch(), instrument: create() };
     return cached.instrument;
   };
 }

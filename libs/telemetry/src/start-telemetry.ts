@@ -48,9 +48,7 @@ export function startTelemetry(options: TelemetryOptions): TelemetryHandle {
   const spanProcessors: SpanProcessor[] = [
     // Without an exporter a processor must still exist, otherwise NodeSDK
     // registers no tracer provider and spans would carry no ids to propagate.
-    tracesUrl !== undefined
-      ? new BatchSpanProcessor(new OTLPTraceExporter({ url: tracesUrl }))
-      : new NoopSpanProcessor(),
+    tracesUrl !== undefined ? new BatchSpanProcessor(new OTLPTraceExporter({ url: tracesUrl })) : new NoopSpanProcessor(),
     ...(options.spanProcessors ?? []),
   ];
 
@@ -88,15 +86,11 @@ export function startTelemetry(options: TelemetryOptions): TelemetryHandle {
  * an empty list stops it, since its default would push to a localhost
  * collector that may not exist.
  */
-function metricReadersFor(
-  options: TelemetryOptions,
-): { metricReaders: sdkMetrics.IMetricReader[] } | undefined {
+function metricReadersFor(options: TelemetryOptions): { metricReaders: sdkMetrics.IMetricReader[] } | undefined {
   if (options.metricReaders !== undefined) return { metricReaders: [...options.metricReaders] };
-  const configured = [
-    'OTEL_METRICS_EXPORTER',
-    'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT',
-    'OTEL_EXPORTER_OTLP_ENDPOINT',
-  ].some((name) => nonEmpty(process.env[name]) !== undefined);
+  const configured = ['OTEL_METRICS_EXPORTER', 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT'].some(
+    (name) => nonEmpty(process.env[name]) !== undefined,
+  );
   return configured ? undefined : { metricReaders: [] };
 }
 

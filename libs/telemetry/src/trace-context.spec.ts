@@ -50,16 +50,11 @@ describe('trace context propagation', () => {
     expect(consumer.spanContext().traceId).toBe(producer.spanContext().traceId);
     expect(consumer.parentSpanContext?.spanId).toBe(producer.spanContext().spanId);
     expect(consumer.kind).toBe(SpanKind.CONSUMER);
-    expect(headers['traceparent']).toBe(
-      `00-${producer.spanContext().traceId}-${producer.spanContext().spanId}-01`,
-    );
+    expect(headers['traceparent']).toBe(`00-${producer.spanContext().traceId}-${producer.spanContext().spanId}-01`);
   });
 
   it('carries baggage next to the trace context', () => {
-    const withBaggage = propagation.setBaggage(
-      context.active(),
-      propagation.createBaggage({ team: { value: 'payments' } }),
-    );
+    const withBaggage = propagation.setBaggage(context.active(), propagation.createBaggage({ team: { value: 'payments' } }));
     const headers = injectTraceHeaders(withBaggage);
     expect(propagation.getBaggage(extractTraceContext(headers))?.getEntry('team')?.value).toBe('payments');
   });

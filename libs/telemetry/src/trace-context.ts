@@ -1,12 +1,4 @@
-import {
-  type Context,
-  context,
-  isSpanContextValid,
-  propagation,
-  ROOT_CONTEXT,
-  type TextMapGetter,
-  trace,
-} from '@opentelemetry/api';
+import { type Context, context, isSpanContextValid, propagation, ROOT_CONTEXT, type TextMapGetter, trace } from '@opentelemetry/api';
 
 /**
  * W3C trace-context (and baggage) headers for the active context, to put on an

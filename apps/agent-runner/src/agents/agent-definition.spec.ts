@@ -38,7 +38,18 @@ describe('agent definitions', () => {
   it('ships definitions hosting every capability the sequential slice and scenarios rely on', () => {
     const agents = loadAgentDefinitions(SHIPPED_AGENTS_DIR);
     const capabilities = agents.flatMap((agent) => agent.capabilities);
-    for (const needed of ['extraction', 'classification', 'compliance-check', 'sign-off', 'echo', 'analysis', 'summarize', 'diagnosis', 'impact-analysis', 'report']) {
+    for (const needed of [
+      'extraction',
+      'classification',
+      'compliance-check',
+      'sign-off',
+      'echo',
+      'analysis',
+      'summarize',
+      'diagnosis',
+      'impact-analysis',
+      'report',
+    ]) {
       expect(capabilities).toContain(needed);
     }
     expect(agents.every((agent) => agent.model === 'builtin')).toBe(true);
@@ -47,11 +58,29 @@ describe('agent definitions', () => {
   it('loads YAML and JSON with defaults filled in', () => {
     const dir = folderWith({
       'triager.yaml': valid,
-      'echo.json': JSON.stringify({ id: 'echoer', team: 'ops', capabilities: ['echo'], model: 'builtin', systemPrompt: 'x', outputSchema: {}, maxConcurrency: 1 }),
+      'echo.json': JSON.stringify({
+        id: 'echoer',
+        team: 'ops',
+        capabilities: ['echo'],
+        model: 'builtin',
+        systemPrompt: 'x',
+        outputSchema: {},
+        maxConcurrency: 1,
+      }),
     });
     const [echoer, triager] = loadAgentDefinitions(dir);
-    expect(triager).toMatchObject({ id: 'triager', tools: ['query_context', 'publish_fact'], maxRepairAttempts: 2, confidence: { from: 'fixed', value: 0.7 } });
-    expect(echoer).toMatchObject({ id: 'echoer', scopes: [], tools: [], confidence: { from: 'output', field: 'confidence', default: 0.5 } });
+    expect(triager).toMatchObject({
+      id: 'triager',
+      tools: ['query_context', 'publish_fact'],
+      maxRepairAttempts: 2,
+      confidence: { from: 'fixed', value: 0.7 },
+    });
+    expect(echoer).toMatchObject({
+      id: 'echoer',
+      scopes: [],
+      tools: [],
+      confidence: { from: 'output', field: 'confidence', default: 0.5 },
+    });
     expect(echoer?.promptTemplate).toContain('{{input}}');
   });
 
@@ -75,7 +104,9 @@ describe('agent definitions', () => {
   });
 
   it('rejects two definitions with one id', () => {
-    expect(issuesOf(folderWith({ 'one.yaml': valid, 'two.yaml': valid }))).toEqual(['two.yaml: id: "triager" is already defined in one.yaml']);
+    expect(issuesOf(folderWith({ 'one.yaml': valid, 'two.yaml': valid }))).toEqual([
+      'two.yaml: id: "triager" is already defined in one.yaml',
+    ]);
   });
 
   it('rejects an empty folder', () => {

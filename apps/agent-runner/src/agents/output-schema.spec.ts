@@ -21,9 +21,7 @@ describe('validateOutput (the JSON Schema subset of agent definitions)', () => {
   });
 
   it('names every violation by its JSON path', () => {
-    expect(
-      validateOutput(schema, { summary: '', confidence: 2, findings: [{ severity: 'mid', count: 1.5 }, {}, {}], extra: 1 }),
-    ).toEqual([
+    expect(validateOutput(schema, { summary: '', confidence: 2, findings: [{ severity: 'mid', count: 1.5 }, {}, {}], extra: 1 })).toEqual([
       '$.summary: must have at least 1 characters',
       '$.confidence: must be <= 1',
       '$.findings: must have at most 2 items',

@@ -70,11 +70,14 @@ export function validateOutput(schema: OutputSchema, value: unknown, path = '$')
     if (schema.maximum !== undefined && value > schema.maximum) issues.push(`${path}: must be <= ${schema.maximum}`);
   }
   if (typeof value === 'string') {
-    if (schema.minLength !== undefined && value.length < schema.minLength) issues.push(`${path}: must have at least ${schema.minLength} characters`);
-    if (schema.maxLength !== undefined && value.length > schema.maxLength) issues.push(`${path}: must have at most ${schema.maxLength} characters`);
+    if (schema.minLength !== undefined && value.length < schema.minLength)
+      issues.push(`${path}: must have at least ${schema.minLength} characters`);
+    if (schema.maxLength !== undefined && value.length > schema.maxLength)
+      issues.push(`${path}: must have at most ${schema.maxLength} characters`);
   }
   if (Array.isArray(value)) {
-    if (schema.minItems !== undefined && value.length < schema.minItems) issues.push(`${path}: must have at least ${schema.minItems} items`);
+    if (schema.minItems !== undefined && value.length < schema.minItems)
+      issues.push(`${path}: must have at least ${schema.minItems} items`);
     if (schema.maxItems !== undefined && value.length > schema.maxItems) issues.push(`${path}: must have at most ${schema.maxItems} items`);
     const items = schema.items;
     if (items) value.forEach((item, index) => issues.push(...validateOutput(items, item, `${path}[${index}]`)));

@@ -11,7 +11,9 @@ export const claimStoreProvider: Provider = {
   provide: CLAIM_STORE,
   inject: [RUNNER_CONFIG],
   useFactory: async (config: RunnerConfig): Promise<PostgresClaimStore | null> =>
-    config.databaseUrl === undefined ? null : PostgresClaimStore.connect(config.databaseUrl, `baton-agent-runner-${config.instanceId}-claims`),
+    config.databaseUrl === undefined
+      ? null
+      : PostgresClaimStore.connect(config.databaseUrl, `baton-agent-runner-${config.instanceId}-claims`),
 };
 
 /** Closes the pool only after the bus stopped, so no in-flight claim read or write loses its connection. */

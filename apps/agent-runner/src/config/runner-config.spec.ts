@@ -44,7 +44,9 @@ describe('loadRunnerConfig', () => {
       gateway,
       'providers:\n  oai:\n    kind: openai\n    baseUrl: https://api.openai.com/v1\n    apiKeyEnv: NOT_SET_ANYWHERE\n    models: { m: { inputUsdPer1M: 1, outputUsdPer1M: 1 } }\naliases: { default: [oai/m] }\n',
     );
-    expect(() => loadRunnerConfig({ ...base, BATON_GATEWAY_CONFIG: gateway })).toThrow(/providers\.oai\.apiKeyEnv: environment variable NOT_SET_ANYWHERE is not set/);
+    expect(() => loadRunnerConfig({ ...base, BATON_GATEWAY_CONFIG: gateway })).toThrow(
+      /providers\.oai\.apiKeyEnv: environment variable NOT_SET_ANYWHERE is not set/,
+    );
     const empty = join(dir, 'nothing-here');
     mkdirSync(empty);
     expect(() => loadRunnerConfig({ ...base, RUNNER_AGENTS_DIR: join(dir, 'missing') })).toThrow(/cannot read agent definitions/);

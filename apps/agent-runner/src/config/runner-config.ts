@@ -8,9 +8,12 @@ import { loadAgentDefinitions, type AgentDefinition } from '../agents/agent-defi
 /** The definitions shipped with the runner (the built-in agents on the deterministic model). */
 export const SHIPPED_AGENTS_DIR = join(__dirname, '..', 'agents', 'definitions');
 
-const csv = z
-  .string()
-  .transform((value) => value.split(',').map((item) => item.trim()).filter((item) => item.length > 0));
+const csv = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);
 
 const runnerEnvironmentSchema = z.object({
   RUNNER_PORT: z.coerce.number().int().min(0).max(65535).optional(),
@@ -18,8 +21,14 @@ const runnerEnvironmentSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).optional(),
   BATON_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   KAFKA_BROKERS: csv.pipe(z.array(z.string().regex(/^[^:]+:\d+$/, 'must be host:port')).min(1)),
-  BATON_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/).default(''),
-  RUNNER_INSTANCE_ID: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/).optional(),
+  BATON_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]*$/)
+    .default(''),
+  RUNNER_INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/)
+    .optional(),
   RUNNER_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().positive().default(5_000),
   BATON_LOG_LEVEL: z.enum(['debug', 'log', 'warn', 'error']).default('log'),
   /** Folder of agent definition files (YAML or JSON); defaults to the built-in agents shipped with the runner. */
@@ -36,7 +45,11 @@ const runnerEnvironmentSchema = z.object({
   /** Grace period for in-flight tasks on shutdown. */
   RUNNER_DRAIN_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(30_000),
   /** How long ask_human waits for an answer (never past the task's own deadline). */
-  RUNNER_ASK_HUMAN_TIMEOUT_MS: z.coerce.number().int().positive().default(15 * 60_000),
+  RUNNER_ASK_HUMAN_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(15 * 60_000),
   /** Context attached at dispatch: neighbourhood depth, bounds, and how long the context graph may take. */
   RUNNER_CONTEXT_HOPS: z.coerce.number().int().min(1).max(4).default(2),
   /** 0 turns context injection off. */

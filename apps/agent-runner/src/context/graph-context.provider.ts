@@ -46,7 +46,12 @@ export class GraphContextProvider implements ContextProvider {
     // The context access, in the task's trace: the graph's queries and answers are its children.
     return withSpan(
       'inject context',
-      { 'baton.agent.id': agent.id, 'baton.task.id': task.taskId, 'baton.workflow.id': task.workflowId, 'baton.context.entities': entities.length },
+      {
+        'baton.agent.id': agent.id,
+        'baton.task.id': task.taskId,
+        'baton.workflow.id': task.workflowId,
+        'baton.context.entities': entities.length,
+      },
       async (span) => {
         const attached = await this.attach(entities, agent, task);
         span.setAttributes({ 'baton.context.facts': attached?.factIds.length ?? 0 });
@@ -72,7 +77,14 @@ export class GraphContextProvider implements ContextProvider {
     });
     if (neighbourhoods.length === 0) return undefined;
     const ranked = rankContext(neighbourhoods, this.config);
-    this.logger.log({ msg: 'context attached', taskId: task.taskId, agentId: agent.id, entities: entities.length, facts: ranked.factIds.length, bytes: ranked.bytes });
+    this.logger.log({
+      msg: 'context attached',
+      taskId: task.taskId,
+      agentId: agent.id,
+      entities: entities.length,
+      facts: ranked.factIds.length,
+      bytes: ranked.bytes,
+    });
     return ranked.factIds.length > 0 ? { text: ranked.text, factIds: ranked.factIds } : undefined;
   }
 
@@ -90,7 +102,14 @@ export class GraphContextProvider implements ContextProvider {
     const request = createEnvelope(
       contextQueryRequested,
       { query, scopes: [...agent.scopes], caller: agent.id },
-      { source: this.source, correlationId: task.workflowId, workflowId: task.workflowId, stepId: task.stepId, agentId: agent.id, team: agent.team },
+      {
+        source: this.source,
+        correlationId: task.workflowId,
+        workflowId: task.workflowId,
+        stepId: task.stepId,
+        agentId: agent.id,
+        team: agent.team,
+      },
     );
     const reply = await this.bus.request(contextQueryRequested, request, { timeoutMs: this.config.timeoutMs });
     const answer = contextQueryAnswered.payload.parse(reply.envelope.payload);

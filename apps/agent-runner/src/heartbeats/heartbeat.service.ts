@@ -37,17 +37,21 @@ export class HeartbeatService implements OnApplicationBootstrap, BeforeApplicati
     for (const agent of this.tasks.hostedAgents) {
       await this.bus.publish(
         agentHeartbeat,
-        createEnvelope(agentHeartbeat, {
-          agentId: agent.id,
-          instanceId: this.config.instanceId,
-          team: agent.team,
-          capabilities: [...agent.capabilities],
-          scopes: [...agent.scopes],
-          models: this.gateway.targetsOf(agent.model),
-          maxConcurrency: agent.maxConcurrency,
-          inFlight: this.tasks.inFlightFor(agent.id),
-          startedAt: this.startedAt,
-        }, { source: `agent-runner/${this.config.instanceId}`, correlationId: `heartbeat:${agent.id}`, agentId: agent.id, team: agent.team }),
+        createEnvelope(
+          agentHeartbeat,
+          {
+            agentId: agent.id,
+            instanceId: this.config.instanceId,
+            team: agent.team,
+            capabilities: [...agent.capabilities],
+            scopes: [...agent.scopes],
+            models: this.gateway.targetsOf(agent.model),
+            maxConcurrency: agent.maxConcurrency,
+            inFlight: this.tasks.inFlightFor(agent.id),
+            startedAt: this.startedAt,
+          },
+          { source: `agent-runner/${this.config.instanceId}`, correlationId: `heartbeat:${agent.id}`, agentId: agent.id, team: agent.team },
+        ),
       );
     }
   }

@@ -35,7 +35,8 @@ export class PeerAgentsService implements OnApplicationBootstrap, OnApplicationS
         if (envelope.type !== AGENT_HEARTBEAT) return;
         const beat = envelope.payload as Heartbeat;
         if (hosted.has(beat.agentId)) return;
-        if (!this.peers.has(beat.agentId)) this.logger.log({ msg: 'peer agent seen', agentId: beat.agentId, capabilities: beat.capabilities });
+        if (!this.peers.has(beat.agentId))
+          this.logger.log({ msg: 'peer agent seen', agentId: beat.agentId, capabilities: beat.capabilities });
         this.peers.set(beat.agentId, beat);
       },
     });

@@ -2,7 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { DETERMINISTIC_MODEL, LlmGateway, parseGatewayConfig, type ToolCall } from '@baton/llm-gateway';
 import { FakeModelServer, anthropicText, anthropicToolUse, openAiText, openAiToolCalls, serverError } from '@baton/llm-gateway/testing';
 import { parseAgentDefinition, type AgentDefinition } from '../agents/agent-definition';
-import { AgentExecutor, CONTEXT_PREAMBLE, confidenceOf, promptWithContext, renderPrompt, type AssignedTask, type ContextProvider, type ToolBox } from './agent-executor';
+import {
+  AgentExecutor,
+  CONTEXT_PREAMBLE,
+  confidenceOf,
+  promptWithContext,
+  renderPrompt,
+  type AssignedTask,
+  type ContextProvider,
+  type ToolBox,
+} from './agent-executor';
 
 const server = new FakeModelServer();
 beforeAll(() => server.start());
@@ -13,8 +22,18 @@ function gateway(): LlmGateway {
   return new LlmGateway(
     parseGatewayConfig({
       providers: {
-        oai: { kind: 'openai', baseUrl: server.openAiBaseUrl, maxRetries: 0, models: { 'gpt-test': { inputUsdPer1M: 1, outputUsdPer1M: 2 } } },
-        ant: { kind: 'anthropic', baseUrl: server.anthropicBaseUrl, maxRetries: 0, models: { 'claude-test': { inputUsdPer1M: 3, outputUsdPer1M: 15 } } },
+        oai: {
+          kind: 'openai',
+          baseUrl: server.openAiBaseUrl,
+          maxRetries: 0,
+          models: { 'gpt-test': { inputUsdPer1M: 1, outputUsdPer1M: 2 } },
+        },
+        ant: {
+          kind: 'anthropic',
+          baseUrl: server.anthropicBaseUrl,
+          maxRetries: 0,
+          models: { 'claude-test': { inputUsdPer1M: 3, outputUsdPer1M: 15 } },
+        },
         builtin: { kind: 'builtin', models: { [DETERMINISTIC_MODEL]: { inputUsdPer1M: 0, outputUsdPer1M: 0 } } },
       },
       aliases: { gpt: ['oai/gpt-test'], claude: ['ant/claude-test'], builtin: [`builtin/${DETERMINISTIC_MODEL}`] },
@@ -154,11 +173,21 @@ describe('AgentExecutor', () => {
         return { text: '{"id":"f1","attribute":"pool","value":5}', factIds: ['f1'] };
       },
     };
-    const placed = await new AgentExecutor(gateway(), undefined, context).run(agent({ promptTemplate: 'Known: {{context}} / {{input.service}}' }), task, live());
+    const placed = await new AgentExecutor(gateway(), undefined, context).run(
+      agent({ promptTemplate: 'Known: {{context}} / {{input.service}}' }),
+      task,
+      live(),
+    );
     expect(placed).toMatchObject({ kind: 'completed', contextFactIds: ['f1'] });
-    const appended = await new AgentExecutor(gateway(), undefined, context).run(agent({ promptTemplate: 'Triage {{input.service}}' }), task, live());
+    const appended = await new AgentExecutor(gateway(), undefined, context).run(
+      agent({ promptTemplate: 'Triage {{input.service}}' }),
+      task,
+      live(),
+    );
     expect(appended).toMatchObject({ kind: 'completed', contextFactIds: ['f1'] });
-    const [first, second] = server.requestsFor('openai').map((request) => (request.body['messages'] as Array<{ content: string }>)[1]?.content);
+    const [first, second] = server
+      .requestsFor('openai')
+      .map((request) => (request.body['messages'] as Array<{ content: string }>)[1]?.content);
     expect(first).toBe('Known: {"id":"f1","attribute":"pool","value":5} / checkout-api');
     expect(second).toBe(`Triage checkout-api\n\n${CONTEXT_PREAMBLE}\n{"id":"f1","attribute":"pool","value":5}`);
     expect(asked).toEqual([task.taskId, task.taskId]);
@@ -166,7 +195,11 @@ describe('AgentExecutor', () => {
 
   it('runs without context, and without contextFactIds, when there is none', async () => {
     server.enqueue('openai', openAiText('{"severity":"low"}'));
-    const outcome = await new AgentExecutor(gateway(), undefined, { contextFor: async () => undefined }).run(agent({ promptTemplate: 'A {{context}}B' }), task, live());
+    const outcome = await new AgentExecutor(gateway(), undefined, { contextFor: async () => undefined }).run(
+      agent({ promptTemplate: 'A {{context}}B' }),
+      task,
+      live(),
+    );
     expect(outcome.kind).toBe('completed');
     expect(outcome).not.toHaveProperty('contextFactIds');
     expect((server.requestsFor('openai')[0]?.body['messages'] as Array<{ content: string }>)[1]?.content).toBe('A B');
@@ -181,7 +214,11 @@ describe('AgentExecutor', () => {
         return { content: 'ok', isError: false };
       },
     };
-    server.enqueue('openai', openAiToolCalls([{ id: 'a', name: 'ask_human', arguments: { question: 'q' } }]), openAiText('{"severity":"low"}'));
+    server.enqueue(
+      'openai',
+      openAiToolCalls([{ id: 'a', name: 'ask_human', arguments: { question: 'q' } }]),
+      openAiText('{"severity":"low"}'),
+    );
     const before = Date.now();
     await new AgentExecutor(gateway(), tools).run(agent(), task, live());
     expect(deadlines).toHaveLength(1);
@@ -195,8 +232,13 @@ describe('AgentExecutor', () => {
       task,
       live(),
     );
-    expect(outcome).toMatchObject({ kind: 'completed', output: { model: DETERMINISTIC_MODEL, capability: 'triage', summary: 'triage of {service}' } });
-    expect(outcome.kind === 'completed' && outcome.confidence).toBe(outcome.kind === 'completed' && (outcome.output as { confidence: number }).confidence);
+    expect(outcome).toMatchObject({
+      kind: 'completed',
+      output: { model: DETERMINISTIC_MODEL, capability: 'triage', summary: 'triage of {service}' },
+    });
+    expect(outcome.kind === 'completed' && outcome.confidence).toBe(
+      outcome.kind === 'completed' && (outcome.output as { confidence: number }).confidence,
+    );
   });
 });
 
@@ -210,7 +252,9 @@ describe('confidence and prompt helpers', () => {
   });
 
   it('renders template variables and leaves unknown ones', () => {
-    expect(renderPrompt('{{ capability }} {{input.a.b}} {{input.missing}}|{{other}}', { ...task, input: { a: { b: [1] } } })).toBe('triage [1] |{{other}}');
+    expect(renderPrompt('{{ capability }} {{input.a.b}} {{input.missing}}|{{other}}', { ...task, input: { a: { b: [1] } } })).toBe(
+      'triage [1] |{{other}}',
+    );
   });
 
   it('places the context where the template says, else after the prompt, and adds nothing when there is none', () => {

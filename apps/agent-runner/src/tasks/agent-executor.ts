@@ -33,12 +33,7 @@ export interface UsageTotals {
 }
 
 export type FailureCode =
-  | 'output_not_json'
-  | 'output_schema_mismatch'
-  | 'tool_rounds_exceeded'
-  | 'model_unavailable'
-  | 'unknown_model'
-  | 'model_error';
+  'output_not_json' | 'output_schema_mismatch' | 'tool_rounds_exceeded' | 'model_unavailable' | 'unknown_model' | 'model_error';
 
 export type ExecutionOutcome =
   | { kind: 'completed'; output: JsonValue; confidence: number; usage: UsageTotals; contextFactIds?: string[] }
@@ -53,7 +48,10 @@ export interface ToolResult {
 /** The tools of a running task: what the model may see, and how a call is carried out (and audited). */
 export interface ToolBox {
   definitionsFor(agent: AgentDefinition): ToolDefinition[];
-  invoke(call: ToolCall, context: { agent: AgentDefinition; task: AssignedTask; signal: AbortSignal; deadlineAt?: number }): Promise<ToolResult>;
+  invoke(
+    call: ToolCall,
+    context: { agent: AgentDefinition; task: AssignedTask; signal: AbortSignal; deadlineAt?: number },
+  ): Promise<ToolResult>;
 }
 
 /** Shared context attached to a task before its first model call: the text the model sees, and which facts it holds. */
@@ -145,7 +143,13 @@ export class AgentExecutor {
       const raw = response.content ?? '';
       const judged = judgeOutput(agent, raw);
       if (judged.ok) {
-        return { kind: 'completed', output: judged.value, confidence: confidenceOf(agent.confidence, judged.value, repairs), usage, ...contextFactIds };
+        return {
+          kind: 'completed',
+          output: judged.value,
+          confidence: confidenceOf(agent.confidence, judged.value, repairs),
+          usage,
+          ...contextFactIds,
+        };
       }
       if (repairs >= agent.maxRepairAttempts) {
         return {

@@ -130,9 +130,7 @@ export class TasksService implements BeforeApplicationShutdown, OnApplicationShu
     // A hung tool or model never holds a slot past the attempt's own deadline.
     const deadline = setTimeout(() => controller.abort(TIMED_OUT), task.timeoutMs);
     const done = this.runAndPublish(agent, envelope, controller.signal)
-      .catch((error: unknown) =>
-        this.logger.error({ msg: 'publishing a task outcome failed', taskId: task.taskId, error: String(error) }),
-      )
+      .catch((error: unknown) => this.logger.error({ msg: 'publishing a task outcome failed', taskId: task.taskId, error: String(error) }))
       .finally(() => {
         clearTimeout(deadline);
         this.running.delete(key);
@@ -172,7 +170,8 @@ export class TasksService implements BeforeApplicationShutdown, OnApplicationShu
     if (task.agentId !== undefined) {
       const agent = this.agents.get(task.agentId);
       if (!agent && this.peers.isPeerAgent(task.agentId)) return { notOurs: `agent ${task.agentId} runs elsewhere` };
-      if (!agent) return { code: 'unknown_agent', message: `agent "${task.agentId}" is not hosted by this runner nor known from any heartbeat` };
+      if (!agent)
+        return { code: 'unknown_agent', message: `agent "${task.agentId}" is not hosted by this runner nor known from any heartbeat` };
       if (!agent.capabilities.includes(task.capability)) {
         return { code: 'capability_not_hosted', message: `agent "${agent.id}" does not have capability "${task.capability}"` };
       }
@@ -258,7 +257,11 @@ export class TasksService implements BeforeApplicationShutdown, OnApplicationShu
     await this.publishFailure(envelope, agent.id, agent.team, outcome, outcome.rawOutput);
   }
 
-  private async publishUsage(agent: AgentDefinition, envelope: Envelope<AssignedTask>, outcome: Exclude<ExecutionOutcome, { kind: 'cancelled' }>): Promise<void> {
+  private async publishUsage(
+    agent: AgentDefinition,
+    envelope: Envelope<AssignedTask>,
+    outcome: Exclude<ExecutionOutcome, { kind: 'cancelled' }>,
+  ): Promise<void> {
     const task = envelope.payload;
     if (outcome.usage.models.length === 0) return; // no model was reached: nothing was consumed
     await this.bus.publish(

@@ -11,7 +11,11 @@ describe('ask_human helpers', () => {
 
   it('hands the model the answer, or a refusal it cannot mistake for one', () => {
     const questionId = randomUUID();
-    expect(answerToolResult({ questionId, answer: 'yes, roll back', answeredBy: 'alice' })).toEqual({ answered: true, answer: 'yes, roll back', answeredBy: 'alice' });
+    expect(answerToolResult({ questionId, answer: 'yes, roll back', answeredBy: 'alice' })).toEqual({
+      answered: true,
+      answer: 'yes, roll back',
+      answeredBy: 'alice',
+    });
     expect(answerToolResult({ questionId, answer: 'not my area', answeredBy: 'bob', declined: true })).toMatchObject({
       answered: false,
       declined: true,

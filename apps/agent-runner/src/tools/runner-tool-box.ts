@@ -229,7 +229,14 @@ export class RunnerToolBox implements ToolBox {
     const request = createEnvelope(
       contextQueryRequested,
       { query, scopes: [...agent.scopes], caller: agent.id },
-      { source: this.source, correlationId: task.workflowId, workflowId: task.workflowId, stepId: task.stepId, agentId: agent.id, team: agent.team },
+      {
+        source: this.source,
+        correlationId: task.workflowId,
+        workflowId: task.workflowId,
+        stepId: task.stepId,
+        agentId: agent.id,
+        team: agent.team,
+      },
     );
     const reply = await this.bus.request(contextQueryRequested, request, { timeoutMs: this.contextQueryTimeoutMs });
     const answer = contextQueryAnswered.payload.parse(reply.envelope.payload);
@@ -255,14 +262,24 @@ export class RunnerToolBox implements ToolBox {
         ...(args.options !== undefined ? { options: args.options } : {}),
         expiresAt: new Date(Date.now() + waitMs).toISOString(),
       },
-      { id: questionId, source: this.source, correlationId: task.workflowId, workflowId: task.workflowId, stepId: task.stepId, agentId: agent.id, team: agent.team },
+      {
+        id: questionId,
+        source: this.source,
+        correlationId: task.workflowId,
+        workflowId: task.workflowId,
+        stepId: task.stepId,
+        agentId: agent.id,
+        team: agent.team,
+      },
     );
     let reply: Awaited<ReturnType<KafkaBus['request']>>;
     try {
       reply = await untilAborted(this.bus.request(humanQuestionAsked, question, { timeoutMs: waitMs }), signal);
     } catch (error) {
-      if (error instanceof RequestTimeoutError) return { outcome: 'failed', reason: `no human answered within ${waitMs} ms (question ${questionId})` };
-      if (error instanceof TaskEndedError) return { outcome: 'failed', reason: `the task ended while waiting for a human (question ${questionId})` };
+      if (error instanceof RequestTimeoutError)
+        return { outcome: 'failed', reason: `no human answered within ${waitMs} ms (question ${questionId})` };
+      if (error instanceof TaskEndedError)
+        return { outcome: 'failed', reason: `the task ended while waiting for a human (question ${questionId})` };
       throw error;
     }
     if (reply.envelope.type !== humanQuestionAnswered.type) {
@@ -272,20 +289,46 @@ export class RunnerToolBox implements ToolBox {
     if (answer.questionId !== questionId) {
       return { outcome: 'failed', reason: `the inbox answered question ${answer.questionId}, not ${questionId}` };
     }
-    this.logger.log({ msg: 'human answered', questionId, taskId: task.taskId, agentId: agent.id, answeredBy: answer.answeredBy, declined: answer.declined === true });
+    this.logger.log({
+      msg: 'human answered',
+      questionId,
+      taskId: task.taskId,
+      agentId: agent.id,
+      answeredBy: answer.answeredBy,
+      declined: answer.declined === true,
+    });
     return { outcome: 'allowed', result: answerToolResult(answer) };
   }
 
   private async proposeAction(args: z.infer<typeof proposeActionArguments>, { agent, task }: ToolContext): Promise<Handled> {
     const envelope = createEnvelope(
       actionProposed,
-      { ...args, parameters: args.parameters ?? {}, impact: args.impact ?? 'medium', taskId: task.taskId, workflowId: task.workflowId, stepId: task.stepId, agentId: agent.id },
-      { source: this.source, correlationId: task.workflowId, workflowId: task.workflowId, stepId: task.stepId, agentId: agent.id, team: agent.team },
+      {
+        ...args,
+        parameters: args.parameters ?? {},
+        impact: args.impact ?? 'medium',
+        taskId: task.taskId,
+        workflowId: task.workflowId,
+        stepId: task.stepId,
+        agentId: agent.id,
+      },
+      {
+        source: this.source,
+        correlationId: task.workflowId,
+        workflowId: task.workflowId,
+        stepId: task.stepId,
+        agentId: agent.id,
+        team: agent.team,
+      },
     );
     await this.bus.publish(actionProposed, envelope);
     return {
       outcome: 'allowed',
-      result: { proposed: true, proposalId: envelope.id, status: 'submitted to the coordinator; you will not see the decision in this task' },
+      result: {
+        proposed: true,
+        proposalId: envelope.id,
+        status: 'submitted to the coordinator; you will not see the decision in this task',
+      },
     };
   }
 
@@ -300,7 +343,11 @@ export class RunnerToolBox implements ToolBox {
         workflowRequested,
         {
           workflowId,
-          definition: { name: `delegated-${args.capability}`, pattern: 'sequential', steps: [{ id: 'delegated', capability: args.capability }] },
+          definition: {
+            name: `delegated-${args.capability}`,
+            pattern: 'sequential',
+            steps: [{ id: 'delegated', capability: args.capability }],
+          },
           input: args.input,
           requestedBy: `agent:${agent.id}`,
         },
@@ -328,8 +375,15 @@ export class RunnerToolBox implements ToolBox {
     return { outcome: 'allowed', result: { recorded: true, factId: envelope.id } };
   }
 
-  private async audit(tool: string, outcome: ToolOutcome, reason: string | undefined, args: JsonValue, { agent, task }: ToolContext): Promise<void> {
-    if (outcome !== 'allowed') this.logger.warn({ msg: 'tool call not carried out', tool, outcome, reason, agentId: agent.id, taskId: task.taskId });
+  private async audit(
+    tool: string,
+    outcome: ToolOutcome,
+    reason: string | undefined,
+    args: JsonValue,
+    { agent, task }: ToolContext,
+  ): Promise<void> {
+    if (outcome !== 'allowed')
+      this.logger.warn({ msg: 'tool call not carried out', tool, outcome, reason, agentId: agent.id, taskId: task.taskId });
     await this.bus.publish(
       agentToolCalled,
       createEnvelope(
@@ -344,7 +398,14 @@ export class RunnerToolBox implements ToolBox {
           ...(reason !== undefined ? { reason: reason.slice(0, 2_000) } : {}),
           arguments: args,
         },
-        { source: this.source, correlationId: task.workflowId, workflowId: task.workflowId, stepId: task.stepId, agentId: agent.id, team: agent.team },
+        {
+          source: this.source,
+          correlationId: task.workflowId,
+          workflowId: task.workflowId,
+          stepId: task.stepId,
+          agentId: agent.id,
+          team: agent.team,
+        },
       ),
     );
   }

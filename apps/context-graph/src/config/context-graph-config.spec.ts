@@ -16,9 +16,7 @@ describe('context-graph configuration', () => {
       CONTEXT_API_KEY_SCOPES: 'a-key-of-sixteen-chars-or-more=customer-data+ops',
     });
     expect(config).toMatchObject({ port: 3300, namespace: 't1.', neo4j: { user: 'neo4j' } });
-    expect([...config.entityKinds]).toEqual(
-      expect.arrayContaining(['Service', 'Agent', 'Repository', 'FeatureFlag']),
-    );
+    expect([...config.entityKinds]).toEqual(expect.arrayContaining(['Service', 'Agent', 'Repository', 'FeatureFlag']));
     expect(config.relationshipTypes.has('DEPENDS_ON')).toBe(true);
     expect(config.apiKeyScopes.get('a-key-of-sixteen-chars-or-more')).toEqual(['customer-data', 'ops']);
   });
@@ -31,15 +29,9 @@ describe('context-graph configuration', () => {
       testCrashAt: undefined,
     });
     expect(loadContextGraphConfig({ ...valid, CONTEXT_WRITES_IN_FLIGHT: '1' }).writesInFlight).toBe(1);
-    expect(() => loadContextGraphConfig({ ...valid, CONTEXT_WRITES_IN_FLIGHT: '0' })).toThrow(
-      /CONTEXT_WRITES_IN_FLIGHT/,
-    );
-    expect(
-      loadContextGraphConfig({ ...valid, CONTEXT_TEST_CRASH_AT: 'after-facts-commit' }).testCrashAt,
-    ).toBe('after-facts-commit');
-    expect(() => loadContextGraphConfig({ ...valid, CONTEXT_TEST_CRASH_AT: 'anywhere' })).toThrow(
-      /CONTEXT_TEST_CRASH_AT/,
-    );
+    expect(() => loadContextGraphConfig({ ...valid, CONTEXT_WRITES_IN_FLIGHT: '0' })).toThrow(/CONTEXT_WRITES_IN_FLIGHT/);
+    expect(loadContextGraphConfig({ ...valid, CONTEXT_TEST_CRASH_AT: 'after-facts-commit' }).testCrashAt).toBe('after-facts-commit');
+    expect(() => loadContextGraphConfig({ ...valid, CONTEXT_TEST_CRASH_AT: 'anywhere' })).toThrow(/CONTEXT_TEST_CRASH_AT/);
   });
 
   it('names every invalid variable', () => {

@@ -1,11 +1,5 @@
 import { z } from 'zod';
-import {
-  ContractValidationError,
-  describeIssues,
-  entityKindSchema,
-  relationshipTypeSchema,
-  scopeSchema,
-} from '@baton/contracts';
+import { ContractValidationError, describeIssues, entityKindSchema, relationshipTypeSchema, scopeSchema } from '@baton/contracts';
 
 const csv = z.string().transform((value) =>
   value
@@ -14,15 +8,7 @@ const csv = z.string().transform((value) =>
     .filter((item) => item.length > 0),
 );
 
-export const BUILT_IN_ENTITY_KINDS = [
-  'Service',
-  'Deployment',
-  'Incident',
-  'Customer',
-  'Ticket',
-  'Team',
-  'Agent',
-] as const;
+export const BUILT_IN_ENTITY_KINDS = ['Service', 'Deployment', 'Incident', 'Customer', 'Ticket', 'Team', 'Agent'] as const;
 export const BUILT_IN_RELATIONSHIP_TYPES = [
   'DEPENDS_ON',
   'OWNS',

@@ -48,8 +48,7 @@ function ingestion(batchMax: number, writesInFlight: number) {
   const store = new HeldStore();
   const relay = { wake: () => undefined } as unknown as PushRelay;
   const service = new FactIngestion(store as unknown as FactStore, new GraphModel(config), relay, config);
-  const ingest = (...facts: FactInput[]): Promise<boolean[]> =>
-    Promise.all(facts.map((f) => service.ingest(f)));
+  const ingest = (...facts: FactInput[]): Promise<boolean[]> => Promise.all(facts.map((f) => service.ingest(f)));
   return { store, ingest };
 }
 

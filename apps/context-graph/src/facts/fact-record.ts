@@ -26,14 +26,7 @@ export function toFactRow(model: GraphModel, fact: FactInput, recordedAt: number
   const uid = model.factUid(fact.id);
   const aboutUid = model.entityUid(body.about);
   const valueJson = body.value === undefined ? null : JSON.stringify(body.value);
-  const searchParts = [
-    body.about.id,
-    body.attribute,
-    valueText(body.value),
-    body.text,
-    body.relationship?.type,
-    body.relationship?.to.id,
-  ];
+  const searchParts = [body.about.id, body.attribute, valueText(body.value), body.text, body.relationship?.type, body.relationship?.to.id];
   return {
     uid,
     aboutUid,
@@ -69,9 +62,7 @@ export function toFactRow(model: GraphModel, fact: FactInput, recordedAt: number
       agentId: fact.agentId ?? null,
       workflowId: fact.workflowId ?? null,
       sourceEvent: body.sourceEvent ?? null,
-      search: searchParts
-        .filter((part): part is string => typeof part === 'string' && part !== '')
-        .join(' \n'),
+      search: searchParts.filter((part): part is string => typeof part === 'string' && part !== '').join(' \n'),
     },
   };
 }
@@ -85,10 +76,8 @@ type Props = Record<string, unknown>;
 
 /** A (:Fact) node's properties back to the view queries return and updates push. */
 export function toFactView(props: Props): FactView {
-  const str = (key: string): string | undefined =>
-    typeof props[key] === 'string' ? (props[key] as string) : undefined;
-  const num = (key: string): number | undefined =>
-    typeof props[key] === 'number' ? (props[key] as number) : undefined;
+  const str = (key: string): string | undefined => (typeof props[key] === 'string' ? (props[key] as string) : undefined);
+  const num = (key: string): number | undefined => (typeof props[key] === 'number' ? (props[key] as number) : undefined);
   const iso = (key: string): string | undefined => {
     const value = num(key);
     return value === undefined ? undefined : new Date(value).toISOString();
@@ -102,9 +91,7 @@ export function toFactView(props: Props): FactView {
     about: { kind: str('aboutKind') ?? '', id: str('aboutId') ?? '' },
     ...(str('attribute') !== undefined ? { attribute: str('attribute') } : {}),
     ...(valueJson !== undefined ? { value: JSON.parse(valueJson) as JsonValue } : {}),
-    ...(relType && relToKind && relToId
-      ? { relationship: { type: relType, to: { kind: relToKind, id: relToId } } }
-      : {}),
+    ...(relType && relToKind && relToId ? { relationship: { type: relType, to: { kind: relToKind, id: relToId } } } : {}),
     ...(str('text') !== undefined ? { text: str('text') } : {}),
     confidence: num('confidence') ?? 0,
     scopes: Array.isArray(props['scopes']) ? (props['scopes'] as string[]) : [],

@@ -55,10 +55,9 @@ describe('FactStore.writeBatch', () => {
 
     const written = await writing;
     expect(written.created).toEqual([other]);
-    const stored = await driver.executeQuery(
-      'MATCH (f:Fact) WHERE f.uid IN $uids RETURN f.id AS id, f.source AS source ORDER BY source',
-      { uids: [uid, model.factUid(other)] },
-    );
+    const stored = await driver.executeQuery('MATCH (f:Fact) WHERE f.uid IN $uids RETURN f.id AS id, f.source AS source ORDER BY source', {
+      uids: [uid, model.factUid(other)],
+    });
     expect(stored.records.map((record) => record.toObject())).toEqual([
       { id: other, source: 'cg-test' },
       { id, source: 'rival' },

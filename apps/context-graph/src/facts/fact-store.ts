@@ -107,8 +107,7 @@ function putColumn(params: Record<string, unknown>, name: string, values: Column
 function joinedColumn(name: string, values: Column): string | undefined {
   if (name === 'scopes') {
     const lists = values.every(
-      (value) =>
-        Array.isArray(value) && value.every((scope) => !scope.includes(',') && !scope.includes(SEPARATOR)),
+      (value) => Array.isArray(value) && value.every((scope) => !scope.includes(',') && !scope.includes(SEPARATOR)),
     );
     return lists ? values.map((value) => (value as string[]).join(',')).join(SEPARATOR) : undefined;
   }
@@ -208,11 +207,7 @@ export class FactStore implements OnApplicationBootstrap {
     return await this.db.write((tx) => this.write(tx, rows, params));
   }
 
-  private async write(
-    tx: ManagedTransaction,
-    rows: readonly FactRow[],
-    params: Record<string, unknown>,
-  ): Promise<WrittenBatch> {
+  private async write(tx: ManagedTransaction, rows: readonly FactRow[], params: Record<string, unknown>): Promise<WrittenBatch> {
     const anyTask = this.pushes.anyTaskInFlight(tx);
     // Awaited below only when facts were new; a failed write must not leave it as an unhandled rejection.
     anyTask.catch(() => undefined);
@@ -221,9 +216,7 @@ export class FactStore implements OnApplicationBootstrap {
       const row = rows[record.get('i') as number];
       return row ? [row] : [];
     });
-    const pairs = created
-      .filter((row) => row.supersedesUid !== null)
-      .map((row) => ({ old: row.supersedesUid, newId: row.props['id'] }));
+    const pairs = created.filter((row) => row.supersedesUid !== null).map((row) => ({ old: row.supersedesUid, newId: row.props['id'] }));
     if (pairs.length > 0) await tx.run(MARK_SUPERSEDED, { batch: { pairs } });
     const ids = created.map((row) => row.props['id'] as string);
     // Views only for the push look: most batches find no task in flight, and the callers need only which were new.

@@ -1,12 +1,6 @@
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { type ConsumedMessage, KafkaBus, NonRetryableError } from '@baton/bus';
-import {
-  ContractValidationError,
-  TOPICS,
-  type Envelope,
-  type PayloadOf,
-  contextFactRecorded,
-} from '@baton/contracts';
+import { ContractValidationError, TOPICS, type Envelope, type PayloadOf, contextFactRecorded } from '@baton/contracts';
 import { FactIngestion } from './fact-ingestion.service';
 
 export const FACTS_GROUP = 'context-graph.facts';

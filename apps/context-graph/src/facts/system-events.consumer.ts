@@ -25,8 +25,7 @@ export const SYSTEM_EVENTS_GROUP = 'context-graph.system-events';
 export function factFromCloudEvent(event: CloudEvent): FactInput {
   const extensions = cloudEventExtensions(event);
   const data = event.data;
-  const service =
-    typeof data === 'object' && data !== null && !Array.isArray(data) ? data['service'] : undefined;
+  const service = typeof data === 'object' && data !== null && !Array.isArray(data) ? data['service'] : undefined;
   const about =
     extensions['entitykind'] !== undefined || extensions['entityid'] !== undefined
       ? { kind: String(extensions['entitykind'] ?? ''), id: String(extensions['entityid'] ?? '') }
@@ -35,9 +34,7 @@ export function factFromCloudEvent(event: CloudEvent): FactInput {
         : undefined;
   if (about === undefined) {
     throw new ContractValidationError(
-      [
-        'ce_entitykind: required (with ce_entityid), unless data.service names the Service the event is about',
-      ],
+      ['ce_entitykind: required (with ce_entityid), unless data.service names the Service the event is about'],
       `system event ${event.type} names no entity`,
     );
   }
@@ -58,10 +55,7 @@ export function factFromCloudEvent(event: CloudEvent): FactInput {
     sourceEvent: `${event.source}#${event.id}`.slice(0, 400),
   });
   if (!body.success) {
-    throw new ContractValidationError(
-      describeIssues(body.error, 'event'),
-      `system event ${event.type} is not a valid fact`,
-    );
+    throw new ContractValidationError(describeIssues(body.error, 'event'), `system event ${event.type} is not a valid fact`);
   }
   return {
     id: deterministicUuid(`baton.system-events|${event.source}|${event.id}`),

@@ -18,9 +18,7 @@ describe('factFromCloudEvent', () => {
       scopes: ['customer-data', 'billing'],
     });
     expect(fact.id).toBe(factFromCloudEvent({ ...base, entitykind: 'Customer', entityid: 'acme' }).id);
-    expect(fact.id).not.toBe(
-      factFromCloudEvent({ ...base, id: 'e-2', entitykind: 'Customer', entityid: 'acme' }).id,
-    );
+    expect(fact.id).not.toBe(factFromCloudEvent({ ...base, id: 'e-2', entitykind: 'Customer', entityid: 'acme' }).id);
   });
 
   it('falls back to the Service in data.service and rejects events naming nothing', () => {
@@ -29,8 +27,8 @@ describe('factFromCloudEvent', () => {
       id: 'checkout-api',
     });
     expect(() => factFromCloudEvent({ ...base, data: { note: 1 } })).toThrow(ContractValidationError);
-    expect(() =>
-      factFromCloudEvent({ ...base, entitykind: 'Service', entityid: 'MATCH (n) DELETE n' }),
-    ).toThrow(/event\.about\.id: must be letters/);
+    expect(() => factFromCloudEvent({ ...base, entitykind: 'Service', entityid: 'MATCH (n) DELETE n' })).toThrow(
+      /event\.about\.id: must be letters/,
+    );
   });
 });

@@ -22,8 +22,7 @@ export class GraphModel {
   /** Rejects a fact about an unknown kind or with an unknown relationship type, naming the field. */
   assertKnown(fact: FactBody, path = 'payload'): void {
     const issues: string[] = [];
-    if (!this.config.entityKinds.has(fact.about.kind))
-      issues.push(`${path}.about.kind: ${this.unknownKind(fact.about.kind)}`);
+    if (!this.config.entityKinds.has(fact.about.kind)) issues.push(`${path}.about.kind: ${this.unknownKind(fact.about.kind)}`);
     if (fact.relationship) {
       if (!this.config.relationshipTypes.has(fact.relationship.type)) {
         issues.push(

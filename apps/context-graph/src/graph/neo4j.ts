@@ -94,11 +94,7 @@ export class GraphDatabase implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
-async function withSession<T>(
-  driver: Driver,
-  mode: 'READ' | 'WRITE',
-  work: (tx: ManagedTransaction) => Promise<T>,
-): Promise<T> {
+async function withSession<T>(driver: Driver, mode: 'READ' | 'WRITE', work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
   const session = driver.session({
     defaultAccessMode: mode === 'READ' ? neo4j.session.READ : neo4j.session.WRITE,
   });
@@ -118,8 +114,7 @@ async function applySchemaStatement(driver: Driver, statement: string): Promise<
   try {
     await driver.executeQuery(statement);
   } catch (error) {
-    if ((error as { code?: unknown }).code === 'Neo.ClientError.Schema.EquivalentSchemaRuleAlreadyExists')
-      return;
+    if ((error as { code?: unknown }).code === 'Neo.ClientError.Schema.EquivalentSchemaRuleAlreadyExists') return;
     throw error;
   }
 }
@@ -136,10 +131,10 @@ export async function migrateGraph(
   for (const migration of migrations) {
     if (recorded.has(migration.version)) continue;
     for (const statement of migration.statements) await applySchemaStatement(driver, statement);
-    await driver.executeQuery(
-      'MERGE (m:GraphMigration {version: $version}) ON CREATE SET m.name = $name, m.appliedAt = datetime()',
-      { version: migration.version, name: migration.name },
-    );
+    await driver.executeQuery('MERGE (m:GraphMigration {version: $version}) ON CREATE SET m.name = $name, m.appliedAt = datetime()', {
+      version: migration.version,
+      name: migration.name,
+    });
     applied.push(migration.version);
     onApplied(migration);
   }

@@ -38,9 +38,7 @@ async function invocations(from = 0): Promise<Invocation[]> {
       query: string;
       invocations?: { params: Record<string, unknown>; startTimestampMillis: number }[];
     };
-    const statement = (Object.keys(STATEMENTS) as Statement[]).find((name) =>
-      data.query.includes(STATEMENTS[name]),
-    );
+    const statement = (Object.keys(STATEMENTS) as Statement[]).find((name) => data.query.includes(STATEMENTS[name]));
     if (statement === undefined) continue;
     for (const invocation of data.invocations ?? []) {
       if (invocation.params['ns'] !== namespace || invocation.startTimestampMillis < from) continue;
@@ -115,17 +113,14 @@ describe('statement plans', () => {
     // 1, 12 and 150 facts: three size buckets for every list and joined string; each batch has one fact on the
     // task's entity, so the push statements run with it.
     for (const size of [1, 12, 150]) {
-      const batch = Array.from({ length: size }, (_, i) =>
-        fact(i, i === 0 ? entity : { kind: 'Service', id: `plans-${tag}-${i}` }),
-      );
+      const batch = Array.from({ length: size }, (_, i) => fact(i, i === 0 ? entity : { kind: 'Service', id: `plans-${tag}-${i}` }));
       const written = await store.writeBatch(batch);
       expect(written.pushes).toBe(1);
     }
 
     await expectEventually(async () => {
       const seen = await invocations(from);
-      const counts = (statement: Statement) =>
-        seen.filter((invocation) => invocation.statement === statement).length;
+      const counts = (statement: Statement) => seen.filter((invocation) => invocation.statement === statement).length;
       expect(counts('write facts')).toBe(3);
       expect(counts('tasks touched')).toBe(3);
       expect(counts('record pushes')).toBe(3);

@@ -67,8 +67,7 @@ export function parseFactsQuery(query: unknown): ContextQuery {
   const params = parse(factsParamsSchema, query, 'facts query');
   if (params.q !== undefined) return { kind: 'search', text: params.q, limit: params.limit };
   const entity = params.about as EntityRef;
-  if (params.since !== undefined)
-    return { kind: 'changed', entity, since: params.since, hops: params.hops, limit: params.limit };
+  if (params.since !== undefined) return { kind: 'changed', entity, since: params.since, hops: params.hops, limit: params.limit };
   return {
     kind: 'recent',
     entity,

@@ -16,25 +16,13 @@ import {
 } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { z } from 'zod';
-import {
-  type FactView,
-  edgeViewSchema,
-  entityRefSchema,
-  factViewSchema,
-  toOpenApiSchema,
-} from '@baton/contracts';
+import { type FactView, edgeViewSchema, entityRefSchema, factViewSchema, toOpenApiSchema } from '@baton/contracts';
 import { FactIngestion } from '../facts/fact-ingestion.service';
 import { GraphModel } from '../graph/graph-model';
 import { AccessLog, type WorkflowExport } from '../queries/access-log';
 import { ContextQueries, type QueryResult, type Reader } from '../queries/context-queries.service';
 import { UuidParam, callerOf, httpErrorSchema, scopesOf } from '@baton/http';
-import {
-  parseEntityPath,
-  parseFactsQuery,
-  parseNeighbourhoodParams,
-  parseRecordFact,
-  recordFactRequestSchema,
-} from './context-requests';
+import { parseEntityPath, parseFactsQuery, parseNeighbourhoodParams, parseRecordFact, recordFactRequestSchema } from './context-requests';
 import { NotFoundError } from './not-found.error';
 
 const errorResponse = { schema: toOpenApiSchema(httpErrorSchema) };
@@ -85,27 +73,19 @@ export class ContextController {
   @ApiOkResponse({ schema: toOpenApiSchema(entityWithFactsSchema) })
   @ApiBadRequestResponse({ description: 'malformed or unknown entity', ...errorResponse })
   @ApiNotFoundResponse({ description: 'no such entity', ...errorResponse })
-  async entity(
-    @Param('id') id: string,
-    @Req() request: Request,
-  ): Promise<{ entity: { kind: string; id: string }; facts: FactView[] }> {
+  async entity(@Param('id') id: string, @Req() request: Request): Promise<{ entity: { kind: string; id: string }; facts: FactView[] }> {
     const entity = parseEntityPath(id, 'id');
     this.model.assertKnownEntity(entity, 'id');
     const reader = readerOf(request);
     const found = await this.queries.entity(entity, reader);
     if (!found) throw new NotFoundError(`no entity ${entity.kind}:${entity.id}`);
-    await this.access.record(
-      reader,
-      { kind: 'entity', entity },
-      { entities: [entity], edges: [], facts: found.facts },
-    );
+    await this.access.record(reader, { kind: 'entity', entity }, { entities: [entity], edges: [], facts: found.facts });
     return found;
   }
 
   @Get('entities/:id/neighbourhood')
   @ApiOperation({
-    summary:
-      'Entities and relationships within k hops (relationships the caller may read), and facts about the entity',
+    summary: 'Entities and relationships within k hops (relationships the caller may read), and facts about the entity',
   })
   @ApiParam({ name: 'id', description: '<Kind>:<id>' })
   @ApiQuery({
@@ -120,11 +100,7 @@ export class ContextController {
   })
   @ApiOkResponse({ schema: toOpenApiSchema(queryResultSchema) })
   @ApiBadRequestResponse({ description: 'malformed entity or parameters', ...errorResponse })
-  async neighbourhood(
-    @Param('id') id: string,
-    @Query() query: unknown,
-    @Req() request: Request,
-  ): Promise<QueryResult> {
+  async neighbourhood(@Param('id') id: string, @Query() query: unknown, @Req() request: Request): Promise<QueryResult> {
     const entity = parseEntityPath(id, 'id');
     this.model.assertKnownEntity(entity, 'id');
     const { hops, limit } = parseNeighbourhoodParams(query);

@@ -19,11 +19,7 @@ describe('context-graph OpenAPI document', () => {
       '/health/ready',
       '/workflows/{id}/context',
     ]);
-    expect(Object.keys(document.paths['/facts']?.post?.responses ?? {}).sort()).toEqual([
-      '201',
-      '400',
-      '401',
-    ]);
+    expect(Object.keys(document.paths['/facts']?.post?.responses ?? {}).sort()).toEqual(['201', '400', '401']);
     expect(document.components?.securitySchemes).toHaveProperty('api-key');
   });
 });

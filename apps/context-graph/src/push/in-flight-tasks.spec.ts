@@ -34,8 +34,6 @@ describe('deterministicUuid', () => {
   it('gives one stable v5-shaped id per name', () => {
     expect(deterministicUuid('a')).toBe(deterministicUuid('a'));
     expect(deterministicUuid('a')).not.toBe(deterministicUuid('b'));
-    expect(deterministicUuid('a')).toMatch(
-      /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
-    );
+    expect(deterministicUuid('a')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 });

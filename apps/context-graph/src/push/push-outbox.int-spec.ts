@@ -6,21 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import neo4j from 'neo4j-driver';
 import { KafkaBus } from '@baton/bus';
-import {
-  type EntityRef,
-  TOPICS,
-  contextFactRecorded,
-  createEnvelope,
-  stepDispatched,
-} from '@baton/contracts';
-import {
-  clearNeo4jPrefix,
-  expectEventually,
-  spawnApp,
-  testInfra,
-  uniqueName,
-  type SpawnedApp,
-} from '@baton/testing';
+import { type EntityRef, TOPICS, contextFactRecorded, createEnvelope, stepDispatched } from '@baton/contracts';
+import { clearNeo4jPrefix, expectEventually, spawnApp, testInfra, uniqueName, type SpawnedApp } from '@baton/testing';
 import { deterministicUuid } from '../graph/deterministic-uuid';
 
 const API_KEY = 'push-outbox-key-0123456789abcdef';
@@ -98,9 +85,7 @@ describe('push outbox: a crash between the facts commit and the publish', () => 
     const topology = fact(y, { relationship: { type: 'DEPENDS_ON', to: x } });
     await bus.publish(contextFactRecorded, topology);
     await expectEventually(async () =>
-      expect(
-        await count('MATCH (f:Fact {uid: $uid}) RETURN count(f) AS n', { uid: `${prefix}|${topology.id}` }),
-      ).toBe(1),
+      expect(await count('MATCH (f:Fact {uid: $uid}) RETURN count(f) AS n', { uid: `${prefix}|${topology.id}` })).toBe(1),
     );
     await bus.publish(
       stepDispatched,
@@ -118,9 +103,7 @@ describe('push outbox: a crash between the facts commit and the publish', () => 
       ),
     );
     await expectEventually(async () =>
-      expect(
-        await count('MATCH (t:Task {uid: $uid}) RETURN count(t) AS n', { uid: `${prefix}|task|${taskId}` }),
-      ).toBe(1),
+      expect(await count('MATCH (t:Task {uid: $uid}) RETURN count(t) AS n', { uid: `${prefix}|task|${taskId}` })).toBe(1),
     );
 
     const finding = fact(x, { attribute: 'connection-pool.size', value: 5 });
@@ -129,9 +112,7 @@ describe('push outbox: a crash between the facts commit and the publish', () => 
     await expectEventually(() => expect(doomed.exitStatus()).toBe('signal SIGKILL'), { timeoutMs: 30_000 });
 
     // Committed: the fact and its push are in the graph; nothing reached Kafka.
-    expect(
-      await count('MATCH (f:Fact {uid: $uid}) RETURN count(f) AS n', { uid: `${prefix}|${finding.id}` }),
-    ).toBe(1);
+    expect(await count('MATCH (f:Fact {uid: $uid}) RETURN count(f) AS n', { uid: `${prefix}|${finding.id}` })).toBe(1);
     expect(
       await count('MATCH (p:PendingPush {uid: $uid}) RETURN count(p) AS n', {
         uid: `${prefix}|push|${pushId}`,
@@ -160,9 +141,7 @@ describe('push outbox: a crash between the facts commit and the publish', () => 
       factId: finding.id,
     });
     await expectEventually(async () =>
-      expect(await count('MATCH (p:PendingPush) WHERE p.ns = $ns RETURN count(p) AS n', { ns: prefix })).toBe(
-        0,
-      ),
+      expect(await count('MATCH (p:PendingPush) WHERE p.ns = $ns RETURN count(p) AS n', { ns: prefix })).toBe(0),
     );
   });
 });

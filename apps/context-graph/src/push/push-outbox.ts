@@ -1,13 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { ManagedTransaction } from 'neo4j-driver';
 import { HEADERS } from '@baton/bus';
-import {
-  type EntityRef,
-  type FactView,
-  contextUpdated,
-  createEnvelope,
-  serializeEnvelope,
-} from '@baton/contracts';
+import { type EntityRef, type FactView, contextUpdated, createEnvelope, serializeEnvelope } from '@baton/contracts';
 import { injectTraceHeaders } from '@baton/telemetry';
 import { deterministicUuid } from '../graph/deterministic-uuid';
 import { GraphModel } from '../graph/graph-model';

@@ -1,10 +1,4 @@
-import {
-  type BeforeApplicationShutdown,
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import neo4j from 'neo4j-driver';
 import { KafkaBus, WakeSignal } from '@baton/bus';
 import { CONTEXT_GRAPH_CONFIG, type ContextGraphConfig } from '../config/context-graph-config';
@@ -99,9 +93,7 @@ export class PushRelay implements OnApplicationBootstrap, BeforeApplicationShutd
   }
 
   private async relayBatch(): Promise<number> {
-    const result = await this.db.read((tx) =>
-      tx.run(READ_PENDING, { ns: this.model.namespace, limit: neo4j.int(BATCH) }),
-    );
+    const result = await this.db.read((tx) => tx.run(READ_PENDING, { ns: this.model.namespace, limit: neo4j.int(BATCH) }));
     if (result.records.length === 0) return 0;
     const rows = result.records.map((record) => record.toObject() as unknown as PendingRow);
     await this.bus.publishRecords(

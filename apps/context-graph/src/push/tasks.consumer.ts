@@ -64,9 +64,7 @@ export class TasksConsumer implements OnApplicationBootstrap {
             return;
           case STEP_COMPLETED:
           case STEP_FAILED:
-            await this.db.write((tx) =>
-              tx.run(FORGET_TASK, { uid: this.taskUid((envelope.payload as { taskId: string }).taskId) }),
-            );
+            await this.db.write((tx) => tx.run(FORGET_TASK, { uid: this.taskUid((envelope.payload as { taskId: string }).taskId) }));
             return;
           case WORKFLOW_COMPLETED:
           case WORKFLOW_FAILED:
@@ -87,9 +85,7 @@ export class TasksConsumer implements OnApplicationBootstrap {
   private async track(envelope: Envelope<PayloadOf<typeof stepDispatched>>): Promise<void> {
     const context = taskContextOf(envelope.payload.input);
     if (!context) return;
-    await this.db.write((tx) =>
-      tx.run(TRACK_TASK, this.trackParams(envelope.payload, context.scopes, context.entities)),
-    );
+    await this.db.write((tx) => tx.run(TRACK_TASK, this.trackParams(envelope.payload, context.scopes, context.entities)));
   }
 
   private trackParams(

@@ -35,8 +35,7 @@ export const DEFAULT_HOPS = 2;
 export const DEFAULT_LIMIT = 50;
 type Depth = (typeof DEPTHS)[number];
 
-const visibleRels = (variable: string): string =>
-  `all(r IN ${variable} WHERE all(s IN r.scopes WHERE s IN $q.scopes))`;
+const visibleRels = (variable: string): string => `all(r IN ${variable} WHERE all(s IN r.scopes WHERE s IN $q.scopes))`;
 const visibleFact = (variable: string): string =>
   `all(s IN ${variable}.scopes WHERE s IN $q.scopes) AND (${variable}.validUntil IS NULL OR ${variable}.validUntil > $q.now)`;
 /** Current facts first (not superseded), then the most recent, then the most confident. */
@@ -114,9 +113,7 @@ const AROUND = new Map(DEPTHS.map((depth) => [depth, aroundQuery(depth)]));
 
 /** Lucene treats these as syntax; escaped, the caller's text is only ever searched for. */
 export function escapeLucene(text: string): string {
-  return text
-    .replace(/[+\-!(){}[\]^"~*?:\\/&|]/g, (char) => `\\${char}`)
-    .replace(/\b(AND|OR|NOT|TO)\b/g, (word) => word.toLowerCase());
+  return text.replace(/[+\-!(){}[\]^"~*?:\\/&|]/g, (char) => `\\${char}`).replace(/\b(AND|OR|NOT|TO)\b/g, (word) => word.toLowerCase());
 }
 
 function pick<T>(table: Map<Depth, T>, hops: number): T {
@@ -181,11 +178,7 @@ export class ContextQueries implements OnApplicationBootstrap {
     }
   }
 
-  async entity(
-    entity: EntityRef,
-    reader: Reader,
-    limit = 50,
-  ): Promise<{ entity: EntityRef; facts: FactView[] } | undefined> {
+  async entity(entity: EntityRef, reader: Reader, limit = 50): Promise<{ entity: EntityRef; facts: FactView[] } | undefined> {
     const uid = this.model.entityUid(entity);
     return this.db.read(async (tx) => {
       const found = await tx.run(ENTITY, this.params(reader, { uid }));
@@ -201,10 +194,7 @@ export class ContextQueries implements OnApplicationBootstrap {
   async neighbourhood(entity: EntityRef, hops: number, limit: number, reader: Reader): Promise<QueryResult> {
     const uid = this.model.entityUid(entity);
     return this.db.read(async (tx) => {
-      const result = await tx.run(
-        pick(NEIGHBOURHOOD, hops),
-        this.params(reader, { uid, limit, paths: limit * 4 }),
-      );
+      const result = await tx.run(pick(NEIGHBOURHOOD, hops), this.params(reader, { uid, limit, paths: limit * 4 }));
       const edges: EdgeView[] = result.records.map((record) => ({
         from: { kind: record.get('fromKind') as string, id: record.get('fromId') as string },
         type: record.get('type') as string,
@@ -228,13 +218,7 @@ export class ContextQueries implements OnApplicationBootstrap {
     return this.facts(pick(DEPENDENCIES, hops), { uid: this.model.entityUid(entity), from, limit }, reader);
   }
 
-  changedSince(
-    entity: EntityRef,
-    since: number,
-    hops: number,
-    limit: number,
-    reader: Reader,
-  ): Promise<FactView[]> {
+  changedSince(entity: EntityRef, since: number, hops: number, limit: number, reader: Reader): Promise<FactView[]> {
     return this.facts(pick(AROUND, hops), { uid: this.model.entityUid(entity), from: since, limit }, reader);
   }
 

@@ -36,7 +36,8 @@ function check(schema, value, path = '$') {
   const issues = [];
   const type = Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
   const types = schema.type === undefined ? undefined : [].concat(schema.type);
-  if (types && !types.some((t) => t === type || (t === 'integer' && Number.isInteger(value)))) return [`${path}: must be ${types.join('|')}`];
+  if (types && !types.some((t) => t === type || (t === 'integer' && Number.isInteger(value))))
+    return [`${path}: must be ${types.join('|')}`];
   if ('const' in schema && value !== schema.const) issues.push(`${path}: must be ${JSON.stringify(schema.const)}`);
   if (schema.enum && !schema.enum.includes(value)) issues.push(`${path}: must be one of ${schema.enum.join(', ')}`);
   if (typeof value === 'string') {
@@ -60,7 +61,10 @@ function check(schema, value, path = '$') {
   return issues;
 }
 function resolveRef(ref) {
-  return ref.replace(/^#\//, '').split('/').reduce((node, part) => node[part], { components: { schemas } });
+  return ref
+    .replace(/^#\//, '')
+    .split('/')
+    .reduce((node, part) => node[part], { components: { schemas } });
 }
 function validated(schemaName, envelope) {
   const issues = check(schemas[schemaName], envelope);
@@ -95,8 +99,23 @@ async function send(topicName, key, schemaName, value) {
 }
 
 async function heartbeat() {
-  const payload = { agentId, instanceId, team, capabilities: [capability], scopes: ['public'], models: ['external/rule-based'], maxConcurrency: 4, inFlight, startedAt };
-  await send('baton.agents.heartbeats', agentId, 'agent.heartbeat.v1', envelope('agent.heartbeat', payload, { correlationId: `heartbeat:${agentId}`, agentId, team }));
+  const payload = {
+    agentId,
+    instanceId,
+    team,
+    capabilities: [capability],
+    scopes: ['public'],
+    models: ['external/rule-based'],
+    maxConcurrency: 4,
+    inFlight,
+    startedAt,
+  };
+  await send(
+    'baton.agents.heartbeats',
+    agentId,
+    'agent.heartbeat.v1',
+    envelope('agent.heartbeat', payload, { correlationId: `heartbeat:${agentId}`, agentId, team }),
+  );
 }
 
 async function onTask(task, cause) {
@@ -108,8 +127,25 @@ async function onTask(task, cause) {
     const output = { translatedBy: agentId, language: 'fr', text: `[fr] ${text}`, characters: text.length };
     const result = envelope(
       'task.completed',
-      { taskId: task.taskId, workflowId: task.workflowId, stepId: task.stepId, attempt: task.attempt, agentId, output, confidence: 0.88, usage: { model: 'external/rule-based', inputTokens: 0, outputTokens: 0, costUsd: 0 } },
-      { id: idFromTaskId(task.taskId), correlationId: cause.correlationId, causationId: cause.id, workflowId: task.workflowId, stepId: task.stepId, agentId, team },
+      {
+        taskId: task.taskId,
+        workflowId: task.workflowId,
+        stepId: task.stepId,
+        attempt: task.attempt,
+        agentId,
+        output,
+        confidence: 0.88,
+        usage: { model: 'external/rule-based', inputTokens: 0, outputTokens: 0, costUsd: 0 },
+      },
+      {
+        id: idFromTaskId(task.taskId),
+        correlationId: cause.correlationId,
+        causationId: cause.id,
+        workflowId: task.workflowId,
+        stepId: task.stepId,
+        agentId,
+        team,
+      },
     );
     if (cancelled.has(key)) return;
     await send('baton.tasks.results', task.workflowId, 'task.completed.v1', result);
@@ -144,7 +180,10 @@ async function main() {
     },
   });
   await heartbeat();
-  const timer = setInterval(() => heartbeat().catch((error) => log('heartbeat failed', { error: String(error) })), Number(env.HEARTBEAT_MS || 1000));
+  const timer = setInterval(
+    () => heartbeat().catch((error) => log('heartbeat failed', { error: String(error) })),
+    Number(env.HEARTBEAT_MS || 1000),
+  );
   ready = true;
   log('external agent ready', { agentId, capability });
 

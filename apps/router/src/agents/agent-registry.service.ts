@@ -210,7 +210,10 @@ export class AgentAssignments {
       const agentId = chosen[i] ?? null;
       const judged = policy === undefined ? {} : { policy };
       if (agentId === null) {
-        request.settle({ reason: `all ${ids.length} eligible agent(s) for "${request.task.capability}" are at max concurrency`, ...judged });
+        request.settle({
+          reason: `all ${ids.length} eligible agent(s) for "${request.task.capability}" are at max concurrency`,
+          ...judged,
+        });
         return;
       }
       this.pending.set(agentId, (this.pending.get(agentId) ?? 0) + 1);

@@ -103,7 +103,13 @@ describe('agent slot reservation on real Postgres', () => {
     const reserved = await dataSource.transaction(async (manager) => {
       const assignments = registry.assignments(manager);
       const first = await reserveAll(assignments, 5);
-      expect(first).toEqual([{ agentId: 'agent-a' }, { agentId: 'agent-b' }, { agentId: 'agent-a' }, { agentId: 'agent-b' }, { agentId: 'agent-a' }]);
+      expect(first).toEqual([
+        { agentId: 'agent-a' },
+        { agentId: 'agent-b' },
+        { agentId: 'agent-a' },
+        { agentId: 'agent-b' },
+        { agentId: 'agent-a' },
+      ]);
       return [...first, ...(await reserveAll(assignments, 3))];
     });
     const agents = reserved.map((choice) => ('agentId' in choice ? choice.agentId : 'none'));

@@ -18,7 +18,9 @@ const policies = parsePolicySet(
 // Load, capacity and the least-loaded choice are reserve_agents' (agent-reservation.int-spec.ts).
 describe('agent eligibility', () => {
   it('keeps live agents with the capability that are not excluded, and says why nobody is left', () => {
-    expect(eligibleAgents([agent('a', { live: false }), agent('b', { capabilities: ['x'] })], { capability: 'triage' }, EMPTY_POLICY_SET)).toEqual({
+    expect(
+      eligibleAgents([agent('a', { live: false }), agent('b', { capabilities: ['x'] })], { capability: 'triage' }, EMPTY_POLICY_SET),
+    ).toEqual({
       reason: 'no live agent has capability "triage"',
     });
     expect(eligibleAgents([agent('a'), agent('b'), agent('c')], { capability: 'triage' }, EMPTY_POLICY_SET, new Set(['a']))).toEqual({
@@ -33,7 +35,9 @@ describe('agent eligibility', () => {
       reason: `no agent with capability "triage" is permitted for scopes [incidents]: ${refusedA}`,
       policy: { action: 'data.access', scopes: ['incidents'], evaluated: 1, permitted: 0, refusal: refusedA },
     });
-    expect(eligibleAgents([agent('a', { scopes: ['incidents'], team: 'sales' }), agent('b', { scopes: ['incidents'] })], task, policies)).toEqual({
+    expect(
+      eligibleAgents([agent('a', { scopes: ['incidents'], team: 'sales' }), agent('b', { scopes: ['incidents'] })], task, policies),
+    ).toEqual({
       agentIds: ['b'],
       policy: {
         action: 'data.access',

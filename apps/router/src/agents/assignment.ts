@@ -64,10 +64,19 @@ export function eligibleAgents(
   const policy: PolicyCheck | undefined =
     scopes.length === 0
       ? undefined
-      : { action: DATA_ACCESS, scopes, evaluated, permitted: permitted.length, ...(policyRefusal !== undefined ? { refusal: policyRefusal } : {}) };
+      : {
+          action: DATA_ACCESS,
+          scopes,
+          evaluated,
+          permitted: permitted.length,
+          ...(policyRefusal !== undefined ? { refusal: policyRefusal } : {}),
+        };
   const judged = policy === undefined ? {} : { policy };
   if (permitted.length === 0) {
-    return { reason: `no agent with capability "${task.capability}" is permitted for scopes [${scopes.join(', ')}]: ${refusal ?? 'denied'}`, ...judged };
+    return {
+      reason: `no agent with capability "${task.capability}" is permitted for scopes [${scopes.join(', ')}]: ${refusal ?? 'denied'}`,
+      ...judged,
+    };
   }
   return { agentIds: permitted.map((c) => c.agentId), ...judged };
 }

@@ -1,9 +1,12 @@
 import { z } from 'zod';
 import { ContractValidationError, describeIssues } from '@baton/contracts';
 
-const csv = z
-  .string()
-  .transform((value) => value.split(',').map((item) => item.trim()).filter((item) => item.length > 0));
+const csv = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);
 
 const routerEnvironmentSchema = z.object({
   ROUTER_PORT: z.coerce.number().int().min(0).max(65535).optional(),
@@ -11,9 +14,15 @@ const routerEnvironmentSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).optional(),
   BATON_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
-  ROUTER_DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('router'),
+  ROUTER_DB_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/)
+    .default('router'),
   KAFKA_BROKERS: csv.pipe(z.array(z.string().regex(/^[^:]+:\d+$/, 'must be host:port')).min(1)),
-  BATON_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/).default(''),
+  BATON_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]*$/)
+    .default(''),
   BATON_API_KEYS: csv.pipe(z.array(z.string().min(16, 'API keys must be at least 16 characters')).min(1)),
   BATON_LOG_LEVEL: z.enum(['debug', 'log', 'warn', 'error']).default('log'),
   ROUTER_DEFAULT_STEP_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
@@ -48,7 +57,10 @@ const routerEnvironmentSchema = z.object({
   /** Claims older than this are deleted; keep it at least as long as Kafka keeps the messages. */
   BATON_CLAIM_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(7),
   /** Reject submissions naming a capability no agent ever announced (off: such steps wait for an agent). */
-  ROUTER_REJECT_UNKNOWN_CAPABILITIES: z.enum(['true', 'false']).default('true').transform((value) => value === 'true'),
+  ROUTER_REJECT_UNKNOWN_CAPABILITIES: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((value) => value === 'true'),
   /** Largest workflow input accepted (serialized JSON), over HTTP and Kafka. */
   ROUTER_MAX_INPUT_BYTES: z.coerce.number().int().positive().max(1_073_741_824).default(10_485_760),
   /** Largest workflow definition accepted (serialized JSON). */

@@ -12,7 +12,10 @@ export function parseDefinition(source: unknown, origin: string): WorkflowDefini
     try {
       value = parseYaml(source, { maxAliasCount: 100 }) as unknown;
     } catch (error) {
-      throw new ContractValidationError([`(root): not valid JSON or YAML: ${(error as Error).message.split('\n')[0]}`], `invalid workflow definition in ${origin}`);
+      throw new ContractValidationError(
+        [`(root): not valid JSON or YAML: ${(error as Error).message.split('\n')[0]}`],
+        `invalid workflow definition in ${origin}`,
+      );
     }
   }
   const parsed = workflowDefinitionSchema.safeParse(value);

@@ -37,7 +37,10 @@ export class DefinitionsController {
   @Post()
   @ApiOperation({ summary: 'Register (or update) a named workflow definition, as JSON or YAML (content-type application/yaml)' })
   @ApiBody({ schema: toOpenApiSchema(workflowDefinitionSchema) })
-  @ApiCreatedResponse({ description: 'registered; the version grows when the content changed', schema: toOpenApiSchema(definitionViewSchema) })
+  @ApiCreatedResponse({
+    description: 'registered; the version grows when the content changed',
+    schema: toOpenApiSchema(definitionViewSchema),
+  })
   @ApiBadRequestResponse({ description: 'invalid definition; `issues` names each offending field', ...errorResponse })
   @ApiPayloadTooLargeResponse({ description: 'definition over ROUTER_MAX_DEFINITION_BYTES', ...errorResponse })
   async register(@Body() body: unknown): Promise<DefinitionView> {

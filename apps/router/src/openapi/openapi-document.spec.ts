@@ -15,7 +15,13 @@ describe('router OpenAPI document', () => {
     expect(post?.requestBody).toBeDefined();
     expect(Object.keys(post?.responses ?? {}).sort()).toEqual(['202', '400', '401', '404', '413', '422']);
     expect(document.paths['/workflows/{id}']?.get?.responses).toHaveProperty('404');
-    expect(Object.keys(document.paths['/workflows/{id}/cancel']?.post?.responses ?? {}).sort()).toEqual(['202', '400', '401', '404', '409']);
+    expect(Object.keys(document.paths['/workflows/{id}/cancel']?.post?.responses ?? {}).sort()).toEqual([
+      '202',
+      '400',
+      '401',
+      '404',
+      '409',
+    ]);
     expect(document.paths['/definitions']?.post?.responses).toHaveProperty('400');
     expect(document.paths['/definitions']?.get?.parameters).toEqual([expect.objectContaining({ name: 'trigger', in: 'query' })]);
     expect(document.components?.securitySchemes).toHaveProperty('api-key');

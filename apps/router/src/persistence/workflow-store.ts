@@ -58,7 +58,10 @@ export class WorkflowStore {
 
   /** Locks many workflows in id order (so concurrent batches never deadlock on each other), as a statement to send with another. */
   lockWorkflowsStatement(workflowIds: readonly string[]): SqlStatement {
-    return { sql: `SELECT * FROM ${this.table('workflows')} WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, values: [[...new Set(workflowIds)]] };
+    return {
+      sql: `SELECT * FROM ${this.table('workflows')} WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+      values: [[...new Set(workflowIds)]],
+    };
   }
 
   workflowsOf(rows: readonly WorkflowRow[]): WorkflowEntity[] {
@@ -143,7 +146,10 @@ export class WorkflowStore {
       rows.map(({ step, columns }) => [step.workflowId, step.stepId, ...STEP_COLUMNS.map((column) => dbValue(column, columns[column]))]),
       ['uuid', 'text', ...STEP_COLUMNS.map((column) => STEP_COLUMN_TYPES[column])],
     );
-    statements.push({ sql: `INSERT INTO ${this.table('workflow_steps')} (workflow_id, step_id, ${STEP_COLUMNS.join(', ')}) ${sql}`, values });
+    statements.push({
+      sql: `INSERT INTO ${this.table('workflow_steps')} (workflow_id, step_id, ${STEP_COLUMNS.join(', ')}) ${sql}`,
+      values,
+    });
     for (const { step, columns } of rows) this.loaded.set(step, columns);
     return statements;
   }

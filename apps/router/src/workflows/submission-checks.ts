@@ -1,13 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import {
-  createEnvelope,
-  workflowFailed,
-  type Envelope,
-  type ErrorInfo,
-  type JsonValue,
-  type WorkflowDefinition,
-} from '@baton/contracts';
+import { createEnvelope, workflowFailed, type Envelope, type ErrorInfo, type JsonValue, type WorkflowDefinition } from '@baton/contracts';
 import { Inbox, Outbox } from '@baton/persistence';
 import { ROUTER_CONFIG, type RouterConfig } from '../config/router-config';
 import { WorkflowEntity } from '../persistence/workflow.entity';
@@ -56,9 +49,7 @@ export function capabilitiesOf(definition: WorkflowDefinition): CapabilityUse[] 
     if (step.merge?.capability !== undefined) uses.push({ path: `${at}.merge.capability`, capability: step.merge.capability });
     step.branches?.forEach((branch, b) => {
       if (branch.capability !== undefined) uses.push({ path: `${at}.branches[${b}].capability`, capability: branch.capability });
-      branch.steps?.forEach((inner, s) =>
-        uses.push({ path: `${at}.branches[${b}].steps[${s}].capability`, capability: inner.capability }),
-      );
+      branch.steps?.forEach((inner, s) => uses.push({ path: `${at}.branches[${b}].steps[${s}].capability`, capability: inner.capability }));
     });
   });
   return uses;
@@ -152,12 +143,16 @@ export class SubmissionChecks {
       await this.outbox.enqueue(
         manager,
         workflowFailed,
-        createEnvelope(workflowFailed, { workflowId, error }, {
-          source: 'router',
-          correlationId: cause.correlationId,
-          causationId: cause.id,
-          workflowId,
-        }),
+        createEnvelope(
+          workflowFailed,
+          { workflowId, error },
+          {
+            source: 'router',
+            correlationId: cause.correlationId,
+            causationId: cause.id,
+            workflowId,
+          },
+        ),
       );
     });
   }

@@ -39,7 +39,10 @@ describe('TransitionMetrics', () => {
     expect(steps).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ attributes: { 'baton.capability': 'triage', 'baton.step.outcome': 'completed' }, count: 1 }),
-        expect.objectContaining({ attributes: { 'baton.capability': 'triage', 'baton.step.outcome': 'failed', 'error.type': 'timed_out' }, count: 1 }),
+        expect.objectContaining({
+          attributes: { 'baton.capability': 'triage', 'baton.step.outcome': 'failed', 'error.type': 'timed_out' },
+          count: 1,
+        }),
       ]),
     );
     expect(steps).toHaveLength(2);

@@ -43,7 +43,12 @@ export function workflowTraceContext(traceParent: string | null): Context {
 }
 
 /** Runs `work` in a span of the workflow's trace (a transition no message caused). */
-export async function inWorkflowTrace<T>(name: string, traceParent: string | null, attributes: Attributes, work: () => Promise<T>): Promise<T> {
+export async function inWorkflowTrace<T>(
+  name: string,
+  traceParent: string | null,
+  attributes: Attributes,
+  work: () => Promise<T>,
+): Promise<T> {
   const parent = workflowTraceContext(traceParent);
   const span = tracer().startSpan(name, { attributes }, parent);
   try {
@@ -62,8 +67,18 @@ export async function inWorkflowTrace<T>(name: string, traceParent: string | nul
  * the task has data scopes, is a child span. `emit` runs inside the route span,
  * so the task it assigns continues the trace under the decision.
  */
-export function recordRoute(parent: Context, requestedAt: number, attributes: Attributes, policy: PolicyCheck | undefined, emit: () => void): void {
-  const span = tracer().startSpan(`route ${String(attributes[SPAN_ATTRIBUTES.capability])}`, { attributes, startTime: requestedAt }, parent);
+export function recordRoute(
+  parent: Context,
+  requestedAt: number,
+  attributes: Attributes,
+  policy: PolicyCheck | undefined,
+  emit: () => void,
+): void {
+  const span = tracer().startSpan(
+    `route ${String(attributes[SPAN_ATTRIBUTES.capability])}`,
+    { attributes, startTime: requestedAt },
+    parent,
+  );
   const routeContext = trace.setSpan(parent, span);
   try {
     if (policy !== undefined) recordPolicyDecision(routeContext, requestedAt, policy);

@@ -47,15 +47,20 @@ export class WorkflowsController {
   @ApiAcceptedResponse({ description: 'accepted and persisted; steps run asynchronously', schema: toOpenApiSchema(workflowViewSchema) })
   @ApiBadRequestResponse({ description: 'invalid body; `issues` names each offending field', ...errorResponse })
   @ApiNotFoundResponse({ description: 'definitionName is not registered', ...errorResponse })
-  @ApiPayloadTooLargeResponse({ description: 'input or definition over its size limit; `issues` names the field and limit', ...errorResponse })
+  @ApiPayloadTooLargeResponse({
+    description: 'input or definition over its size limit; `issues` names the field and limit',
+    ...errorResponse,
+  })
   @ApiUnprocessableEntityResponse({
-    description: 'a step names a capability no agent has announced (`issues`: `steps[1].capability: unknown capability "foo" …`); off with ROUTER_REJECT_UNKNOWN_CAPABILITIES=false',
+    description:
+      'a step names a capability no agent has announced (`issues`: `steps[1].capability: unknown capability "foo" …`); off with ROUTER_REJECT_UNKNOWN_CAPABILITIES=false',
     ...errorResponse,
   })
   async start(@Body() body: unknown, @Req() request: Request): Promise<WorkflowView> {
     const command = StartWorkflowRequest.parse(body);
     const named = 'definitionName' in command.source ? command.source.definitionName : undefined;
-    const definition = named === undefined ? (command.source as { definition: never }).definition : (await this.definitions.get(named)).definition;
+    const definition =
+      named === undefined ? (command.source as { definition: never }).definition : (await this.definitions.get(named)).definition;
     await this.checks.assertAcceptable(definition, command.input);
     const workflow = await this.workflows.start({
       workflowId: randomUUID(),

@@ -143,8 +143,15 @@ export class WorkflowsService {
   async startFromRequests(commands: ReadonlyArray<StartWorkflow & { cause: Envelope }>): Promise<void> {
     if (commands.length === 0) return;
     await this.inTransaction(async (manager) => {
-      const fresh = await this.inbox.claimMany(manager, 'router.workflow-requests', commands.map((command) => command.cause.id));
-      await this.startIn(manager, commands.filter((command) => fresh.has(command.cause.id)));
+      const fresh = await this.inbox.claimMany(
+        manager,
+        'router.workflow-requests',
+        commands.map((command) => command.cause.id),
+      );
+      await this.startIn(
+        manager,
+        commands.filter((command) => fresh.has(command.cause.id)),
+      );
     });
   }
 
@@ -171,7 +178,10 @@ export class WorkflowsService {
       if (todo.length === 0) return;
       const workflows = this.store.workflowsOf(rows);
       const running = workflows.filter((workflow) => workflow.status === 'running');
-      const steps = await this.store.stepsOf(manager, running.map((workflow) => workflow.id));
+      const steps = await this.store.stepsOf(
+        manager,
+        running.map((workflow) => workflow.id),
+      );
       const assignments = this.registry.assignments(manager);
       const transitions = new Map(
         running.map((workflow) => [workflow.id, new Transition(manager, workflow, steps.get(workflow.id) ?? [], assignments)]),
@@ -209,15 +219,19 @@ export class WorkflowsService {
     step.completionOrder = t.nextCompletionOrder();
     t.touch(step);
     t.metrics.attemptEnded(step);
-    t.emit(stepCompleted, {
-      workflowId: step.workflowId,
-      stepId: step.stepId,
-      taskId: result.taskId,
-      attempt: step.attempt,
-      agentId: result.agentId,
-      output: result.output,
-      confidence: result.confidence,
-    }, { ...meta, stepId: step.stepId });
+    t.emit(
+      stepCompleted,
+      {
+        workflowId: step.workflowId,
+        stepId: step.stepId,
+        taskId: result.taskId,
+        attempt: step.attempt,
+        agentId: result.agentId,
+        output: result.output,
+        confidence: result.confidence,
+      },
+      { ...meta, stepId: step.stepId },
+    );
     this.advance(t, meta);
   }
 
@@ -376,7 +390,10 @@ export class WorkflowsService {
         },
       });
     }
-    const inserted = await this.store.insertWorkflows(manager, [...byId.values()].map((entry) => entry.workflow));
+    const inserted = await this.store.insertWorkflows(
+      manager,
+      [...byId.values()].map((entry) => entry.workflow),
+    );
     const assignments = this.registry.assignments(manager);
     const transitions: Transition[] = [];
     for (const [id, { command, workflow, span, spanContext }] of byId) {
@@ -406,7 +423,12 @@ export class WorkflowsService {
    * Runs `body` on the locked workflow and its steps, then writes what it
    * changed; a workflow that is gone or no longer running is left alone.
    */
-  private async transition(manager: EntityManager, workflowId: string, name: string, body: (t: Transition) => Promise<void>): Promise<void> {
+  private async transition(
+    manager: EntityManager,
+    workflowId: string,
+    name: string,
+    body: (t: Transition) => Promise<void>,
+  ): Promise<void> {
     const workflow = await this.store.lockWorkflow(manager, workflowId);
     if (!workflow || workflow.status !== 'running') {
       this.logger.warn({ msg: 'event for a workflow that is not running ignored', workflowId, status: workflow?.status });
@@ -426,10 +448,14 @@ export class WorkflowsService {
     for (const t of transitions) if (t.workflowFinished) t.metrics.workflowEnded(t.workflow);
     for (const assignments of new Set(transitions.map((t) => t.assignments))) await assignments.flush();
     // Step rows, finished workflows and outbox rows: one statement, one round trip.
-    await this.outbox.enqueueMany(first.manager, transitions.flatMap((t) => t.messages), [
-      ...this.store.saveSteps(transitions.flatMap((t) => [...t.changed])),
-      ...this.store.finishWorkflows(transitions.filter((t) => t.workflowFinished).map((t) => t.workflow)),
-    ]);
+    await this.outbox.enqueueMany(
+      first.manager,
+      transitions.flatMap((t) => t.messages),
+      [
+        ...this.store.saveSteps(transitions.flatMap((t) => [...t.changed])),
+        ...this.store.finishWorkflows(transitions.filter((t) => t.workflowFinished).map((t) => t.workflow)),
+      ],
+    );
   }
 
   /** Applies the engine's decision: cancel what is no longer needed, dispatch what is ready, finish. */
@@ -483,11 +509,15 @@ export class WorkflowsService {
     }
     workflow.status = 'failed';
     workflow.error = { code: decision.outcome.error.code, message: decision.outcome.error.message };
-    t.emit(workflowFailed, {
-      workflowId: workflow.id,
-      stepId: decision.outcome.stepId,
-      error: decision.outcome.error,
-    }, meta);
+    t.emit(
+      workflowFailed,
+      {
+        workflowId: workflow.id,
+        stepId: decision.outcome.stepId,
+        error: decision.outcome.error,
+      },
+      meta,
+    );
   }
 
   private dispatchAttempt(t: Transition, step: WorkflowStepEntity, spec: NodeSpec, attempt: number, meta: EnvelopeMeta): void {
@@ -560,15 +590,19 @@ export class WorkflowsService {
       if (firstWait) {
         step.dispatchedAt = now;
         step.deadlineAt = new Date(now.getTime() + (workflow.definition.agentWaitTimeoutMs ?? this.config.agentWaitTimeoutMs));
-        t.emit(stepWaitingForAgent, {
-          workflowId: workflow.id,
-          stepId: step.stepId,
-          taskId,
-          attempt: step.attempt,
-          capability: spec.capability,
-          reason: choice.reason,
-          waitUntil: step.deadlineAt.toISOString(),
-        }, stepMeta);
+        t.emit(
+          stepWaitingForAgent,
+          {
+            workflowId: workflow.id,
+            stepId: step.stepId,
+            taskId,
+            attempt: step.attempt,
+            capability: spec.capability,
+            reason: choice.reason,
+            waitUntil: step.deadlineAt.toISOString(),
+          },
+          stepMeta,
+        );
       }
       settled?.(false);
       return;
@@ -579,26 +613,34 @@ export class WorkflowsService {
     step.waitReason = null;
     step.dispatchedAt = now;
     step.deadlineAt = new Date(now.getTime() + timeoutMs);
-    t.emit(taskAssigned, {
-      taskId,
-      workflowId: workflow.id,
-      stepId: step.stepId,
-      attempt: step.attempt,
-      capability: spec.capability,
-      agentId: choice.agentId,
-      input: spec.input,
-      timeoutMs,
-      ...(spec.scopes ? { scopes: spec.scopes } : {}),
-    }, { ...stepMeta, agentId: choice.agentId });
-    t.emit(stepDispatched, {
-      workflowId: workflow.id,
-      stepId: step.stepId,
-      taskId,
-      attempt: step.attempt,
-      capability: spec.capability,
-      input: spec.input,
-      agentId: choice.agentId,
-    }, stepMeta);
+    t.emit(
+      taskAssigned,
+      {
+        taskId,
+        workflowId: workflow.id,
+        stepId: step.stepId,
+        attempt: step.attempt,
+        capability: spec.capability,
+        agentId: choice.agentId,
+        input: spec.input,
+        timeoutMs,
+        ...(spec.scopes ? { scopes: spec.scopes } : {}),
+      },
+      { ...stepMeta, agentId: choice.agentId },
+    );
+    t.emit(
+      stepDispatched,
+      {
+        workflowId: workflow.id,
+        stepId: step.stepId,
+        taskId,
+        attempt: step.attempt,
+        capability: spec.capability,
+        input: spec.input,
+        agentId: choice.agentId,
+      },
+      stepMeta,
+    );
     settled?.(true);
   }
 
@@ -618,11 +660,16 @@ export class WorkflowsService {
           if (!step || step.status !== 'waiting_for_agent' || !step.spec) return;
           const meta = this.own(t.workflow);
           if (step.deadlineAt && step.deadlineAt <= new Date()) {
-            this.attemptFailed(t, step, {
-              code: 'no_eligible_agent',
-              message: `no eligible agent before the wait deadline: ${step.waitReason ?? 'unknown'}`,
-              retryable: false,
-            }, meta);
+            this.attemptFailed(
+              t,
+              step,
+              {
+                code: 'no_eligible_agent',
+                message: `no eligible agent before the wait deadline: ${step.waitReason ?? 'unknown'}`,
+                retryable: false,
+              },
+              meta,
+            );
             return;
           }
           this.assign(t, step, step.spec, meta, new Set(), (ok) => {
@@ -663,7 +710,13 @@ export class WorkflowsService {
           t.emit(stepReassigned, { ...ref, fromAgentId, reason }, stepMeta);
           step.status = 'pending';
           this.assign(t, step, step.spec, this.own(t.workflow), deadSet, (assigned) => {
-            this.logger.log({ msg: 'task of a dead agent reassigned', workflowId, stepId, fromAgentId, toAgentId: assigned ? step.agentId : null });
+            this.logger.log({
+              msg: 'task of a dead agent reassigned',
+              workflowId,
+              stepId,
+              fromAgentId,
+              toAgentId: assigned ? step.agentId : null,
+            });
           });
           moved += 1;
         }),
@@ -676,13 +729,17 @@ export class WorkflowsService {
   private attemptFailed(t: Transition, step: WorkflowStepEntity, error: ErrorInfo, meta: EnvelopeMeta): void {
     const stepMeta = { ...meta, stepId: step.stepId };
     t.metrics.attemptEnded(step, error.code);
-    t.emit(stepFailed, {
-      workflowId: step.workflowId,
-      stepId: step.stepId,
-      taskId: step.taskId ?? randomUUID(),
-      attempt: step.attempt,
-      error,
-    }, stepMeta);
+    t.emit(
+      stepFailed,
+      {
+        workflowId: step.workflowId,
+        stepId: step.stepId,
+        taskId: step.taskId ?? randomUUID(),
+        attempt: step.attempt,
+        error,
+      },
+      stepMeta,
+    );
     const retry = step.spec?.retry ?? {
       maxAttempts: this.config.maxAttempts,
       backoffMs: this.config.retryBackoffMs,
@@ -695,13 +752,17 @@ export class WorkflowsService {
       const delay = Math.round(retry.backoffMs * retry.backoffMultiplier ** (step.attempt - 1));
       step.status = 'retry_wait';
       step.notBefore = new Date(Date.now() + delay);
-      t.emit(stepRetryScheduled, {
-        workflowId: step.workflowId,
-        stepId: step.stepId,
-        nextAttempt: step.attempt + 1,
-        notBefore: step.notBefore.toISOString(),
-        error,
-      }, stepMeta);
+      t.emit(
+        stepRetryScheduled,
+        {
+          workflowId: step.workflowId,
+          stepId: step.stepId,
+          nextAttempt: step.attempt + 1,
+          notBefore: step.notBefore.toISOString(),
+          error,
+        },
+        stepMeta,
+      );
       return;
     }
     step.status = 'failed';

@@ -1,14 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { TOPICS, dlqTopic, serializeEnvelope } from '@baton/contracts';
 import { RawKafka } from '../testing/raw-kafka';
-import {
-  capturingLogger,
-  committedOffsets,
-  eventually,
-  readTopic,
-  taskCompletedEnvelope,
-  uniquePrefix,
-} from '../testing/bus-test-kit';
+import { capturingLogger, committedOffsets, eventually, readTopic, taskCompletedEnvelope, uniquePrefix } from '../testing/bus-test-kit';
 import { NonRetryableError } from './errors';
 import { KafkaBus } from './kafka-bus';
 

@@ -63,8 +63,7 @@ export class InvalidBusConfigError extends Error {
 }
 
 export function resolveBusConfig(config: BusConfig): ResolvedBusConfig {
-  if (config.brokers.length === 0)
-    throw new InvalidBusConfigError('brokers: at least one broker is required');
+  if (config.brokers.length === 0) throw new InvalidBusConfigError('brokers: at least one broker is required');
   if (config.clientId.trim() === '') throw new InvalidBusConfigError('clientId: required');
   const retry: ResolvedRetry = {
     maxAttempts: config.retry?.maxAttempts ?? 5,

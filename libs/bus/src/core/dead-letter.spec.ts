@@ -11,12 +11,7 @@ describe('dead-letter headers', () => {
   };
 
   it('keeps the original headers and records where the message came from and why it failed', () => {
-    const headers = buildDeadLetterHeaders(
-      source,
-      'payload.workflowId: required',
-      5,
-      new Date('2026-01-02T03:04:05.000Z'),
-    );
+    const headers = buildDeadLetterHeaders(source, 'payload.workflowId: required', 5, new Date('2026-01-02T03:04:05.000Z'));
     expect(headers).toEqual({
       traceparent: '00-aa-bb-01',
       'baton-type': 'task.completed',
@@ -35,18 +30,14 @@ describe('dead-letter headers', () => {
   });
 
   it('names the error class of typed errors', () => {
-    expect(deadLetterReason(new NonRetryableError('budget exhausted'))).toBe(
-      'NonRetryableError: budget exhausted',
-    );
+    expect(deadLetterReason(new NonRetryableError('budget exhausted'))).toBe('NonRetryableError: budget exhausted');
     expect(deadLetterReason(new Error('boom'))).toBe('boom');
   });
 });
 
 describe('peekCorrelationId', () => {
   it('reads the correlation id of invalid but parseable JSON, and nothing otherwise', () => {
-    expect(peekCorrelationId(Buffer.from(JSON.stringify({ correlationId: 'wf-7', type: 'unknown' })))).toBe(
-      'wf-7',
-    );
+    expect(peekCorrelationId(Buffer.from(JSON.stringify({ correlationId: 'wf-7', type: 'unknown' })))).toBe('wf-7');
     expect(peekCorrelationId(Buffer.from('{ not json'))).toBeUndefined();
     expect(peekCorrelationId(Buffer.from('[1]'))).toBeUndefined();
     expect(peekCorrelationId(null)).toBeUndefined();

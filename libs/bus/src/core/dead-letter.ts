@@ -26,10 +26,7 @@ export function peekCorrelationId(raw: Buffer | null): string | undefined {
   if (raw === null) return undefined;
   try {
     const json: unknown = JSON.parse(raw.toString('utf8'));
-    const id =
-      typeof json === 'object' && json !== null
-        ? (json as { correlationId?: unknown }).correlationId
-        : undefined;
+    const id = typeof json === 'object' && json !== null ? (json as { correlationId?: unknown }).correlationId : undefined;
     return typeof id === 'string' ? id : undefined;
   } catch {
     return undefined;
@@ -37,12 +34,7 @@ export function peekCorrelationId(raw: Buffer | null): string | undefined {
 }
 
 /** Original headers plus the `baton-dlq-*` ones an operator needs to find and replay the source. */
-export function buildDeadLetterHeaders(
-  source: DeadLetterSource,
-  reason: string,
-  attempts: number,
-  failedAt: Date,
-): Record<string, string> {
+export function buildDeadLetterHeaders(source: DeadLetterSource, reason: string, attempts: number, failedAt: Date): Record<string, string> {
   return {
     ...source.headers,
     [HEADERS.dlqReason]: reason,

@@ -42,9 +42,7 @@ describe('encodeOutgoing', () => {
 
   it('refuses an envelope of another type than the contract', () => {
     const envelope = completed();
-    expect(() => encodeOutgoing(taskFailed as never, envelope as never)).toThrow(
-      /contract is task\.failed@1/,
-    );
+    expect(() => encodeOutgoing(taskFailed as never, envelope as never)).toThrow(/contract is task\.failed@1/);
   });
 });
 
@@ -58,17 +56,13 @@ describe('parseReply', () => {
 
   it('names the field of an invalid reply', () => {
     const envelope = completed();
-    const raw = Buffer.from(
-      JSON.stringify({ ...envelope, payload: { ...envelope.payload, stepId: undefined } }),
-    );
+    const raw = Buffer.from(JSON.stringify({ ...envelope, payload: { ...envelope.payload, stepId: undefined } }));
     expect(() => parseReply(raw)).toThrow(/payload\.stepId: required/);
   });
 
   it('rejects unknown types and non-JSON', () => {
     const envelope = completed();
-    expect(() => parseReply(Buffer.from(JSON.stringify({ ...envelope, type: 'nope' })))).toThrow(
-      /unknown message nope@1/,
-    );
+    expect(() => parseReply(Buffer.from(JSON.stringify({ ...envelope, type: 'nope' })))).toThrow(/unknown message nope@1/);
     expect(() => parseReply(Buffer.from('not json'))).toThrow(/not JSON/);
   });
 });

@@ -16,9 +16,7 @@ import {
 export function encodeOutgoing<P>(contract: MessageContract<P>, envelope: Envelope<P>): Buffer {
   if (envelope.type !== contract.type || envelope.version !== contract.version) {
     throw new ContractValidationError(
-      [
-        `type: envelope is ${String(envelope.type)}@${String(envelope.version)}, contract is ${contract.type}@${contract.version}`,
-      ],
+      [`type: envelope is ${String(envelope.type)}@${String(envelope.version)}, contract is ${contract.type}@${contract.version}`],
       `cannot publish on ${contract.topic}`,
     );
   }

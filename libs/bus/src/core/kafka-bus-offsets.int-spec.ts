@@ -2,13 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { TOPICS, taskCompleted } from '@baton/contracts';
-import {
-  capturingLogger,
-  committedOffsets,
-  eventually,
-  taskCompletedEnvelope,
-  uniquePrefix,
-} from '../testing/bus-test-kit';
+import { capturingLogger, committedOffsets, eventually, taskCompletedEnvelope, uniquePrefix } from '../testing/bus-test-kit';
 import { KafkaBus } from './kafka-bus';
 
 const brokers = (process.env['KAFKA_BROKERS'] ?? '').split(',').filter((broker) => broker !== '');
@@ -57,11 +51,7 @@ describe('KafkaBus offsets', () => {
     child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString('utf8');
     });
-    await eventually(
-      () => (output.includes(`handling ${envelope.id}`) ? true : undefined),
-      60_000,
-      'the child to handle',
-    );
+    await eventually(() => (output.includes(`handling ${envelope.id}`) ? true : undefined), 60_000, 'the child to handle');
 
     const physical = `${prefix}${TOPICS.tasksResults}`;
     const whileHandling = await committedOffsets(brokers, `${prefix}${groupId}`, physical);
@@ -106,9 +96,7 @@ describe('KafkaBus offsets', () => {
     await disconnected;
 
     expect(events).toEqual(['handler started', 'handler finished', 'disconnected']);
-    const committed = [
-      ...(await committedOffsets(brokers, `${prefix}${groupId}`, `${prefix}${TOPICS.tasksResults}`)).values(),
-    ];
+    const committed = [...(await committedOffsets(brokers, `${prefix}${groupId}`, `${prefix}${TOPICS.tasksResults}`)).values()];
     expect(committed.filter((offset) => offset !== '-1')).toEqual(['1']);
   });
 });

@@ -3,14 +3,7 @@ import { TOPICS, dlqTopic, serializeEnvelope, taskCompleted } from '@baton/contr
 import { startTelemetry } from '@baton/telemetry';
 import { SpanKind, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import {
-  capturingLogger,
-  committedOffsets,
-  eventually,
-  readTopic,
-  taskCompletedEnvelope,
-  uniquePrefix,
-} from '../testing/bus-test-kit';
+import { capturingLogger, committedOffsets, eventually, readTopic, taskCompletedEnvelope, uniquePrefix } from '../testing/bus-test-kit';
 import type { BusConfig } from './bus-config';
 import type { ConsumedMessage } from './bus-types';
 import { NonRetryableError } from './errors';
@@ -101,16 +94,11 @@ describe('KafkaBus publish → consume', () => {
 
     const physical = `${prefix}${TOPICS.tasksResults}`;
     const consumerSpan = await eventually(
-      async () =>
-        (await finishedSpans()).find(
-          (span) => span.kind === SpanKind.CONSUMER && span.name === `process ${physical}`,
-        ),
+      async () => (await finishedSpans()).find((span) => span.kind === SpanKind.CONSUMER && span.name === `process ${physical}`),
       30_000,
       'the consumer span',
     );
-    const producerSpan = (await finishedSpans()).find(
-      (span) => span.kind === SpanKind.PRODUCER && span.name === `send ${physical}`,
-    );
+    const producerSpan = (await finishedSpans()).find((span) => span.kind === SpanKind.PRODUCER && span.name === `send ${physical}`);
     if (!producerSpan) throw new Error('no producer span was recorded');
     const producer = producerSpan.spanContext();
     expect(consumerSpan.spanContext().traceId).toBe(producer.traceId);
@@ -187,11 +175,7 @@ describe('KafkaBus dead letters', () => {
     }
     expect(bus.stats().deadLettered).toBe(3);
     const logged = logger.lines.filter((line) => line.message === 'message dead-lettered');
-    expect(logged.map((line) => line.fields['correlationId'])).toEqual([
-      null,
-      valid.correlationId,
-      valid.correlationId,
-    ]);
+    expect(logged.map((line) => line.fields['correlationId'])).toEqual([null, valid.correlationId, valid.correlationId]);
   });
 
   it('dead-letters a message whose handler always fails after maxAttempts, a non-retryable one at once, and goes on', async () => {
@@ -215,19 +199,12 @@ describe('KafkaBus dead letters', () => {
     });
     for (const envelope of [alwaysFails, rejected, fine]) await bus.publish(taskCompleted, envelope);
 
-    await eventually(
-      () => (handled.includes(fine.id) ? true : undefined),
-      30_000,
-      'the message after the failures',
-    );
+    await eventually(() => (handled.includes(fine.id) ? true : undefined), 30_000, 'the message after the failures');
     expect(attempts.get(alwaysFails.id)).toBe(3);
     expect(attempts.get(rejected.id)).toBe(1);
 
     const dead = await readTopic(brokers, dlqTopic(`${prefix}${TOPICS.tasksResults}`), 2);
-    expect(dead.map((record) => record.value)).toEqual([
-      serializeEnvelope(alwaysFails),
-      serializeEnvelope(rejected),
-    ]);
+    expect(dead.map((record) => record.value)).toEqual([serializeEnvelope(alwaysFails), serializeEnvelope(rejected)]);
     expect(dead.map((record) => record.headers['baton-dlq-attempts'])).toEqual(['3', '1']);
     expect(dead.map((record) => record.headers['baton-dlq-reason'])).toEqual([
       'downstream unavailable',
@@ -263,9 +240,7 @@ describe('KafkaBus retries and commits', () => {
     expect(bus.stats().retried).toBe(2);
 
     const physical = `${prefix}${TOPICS.tasksResults}`;
-    const committed = [...(await committedOffsets(brokers, `${prefix}${groupId}`, physical)).values()].filter(
-      (offset) => offset !== '-1',
-    );
+    const committed = [...(await committedOffsets(brokers, `${prefix}${groupId}`, physical)).values()].filter((offset) => offset !== '-1');
     expect(committed).toEqual(['1']);
 
     const marker = taskCompletedEnvelope({ workflowId: flaky.payload.workflowId });

@@ -114,7 +114,10 @@ export class KafkaBus {
     if (missing.length === 0) return;
     // Resolves false when a concurrent caller created them first, which is just as good.
     await this.admin.createTopics({ topics: missing, waitForLeaders: false });
-    await awaitTopicLeaders(this.admin, missing.map((topic) => topic.topic));
+    await awaitTopicLeaders(
+      this.admin,
+      missing.map((topic) => topic.topic),
+    );
     this.config.logger.info('topics created', { topics: missing.map((topic) => topic.topic) });
   }
 
@@ -206,20 +209,12 @@ export class KafkaBus {
    * resolves with the first reply carrying that request id, or rejects with
    * RequestTimeoutError.
    */
-  async request<P>(
-    contract: MessageContract<P>,
-    envelope: Envelope<P>,
-    options: RequestOptions = {},
-  ): Promise<ConsumedMessage> {
+  async request<P>(contract: MessageContract<P>, envelope: Envelope<P>, options: RequestOptions = {}): Promise<ConsumedMessage> {
     this.assertConnected();
     encodeOutgoing(contract, envelope);
     await this.replies.ensureStarted();
     const requestId = randomUUID();
-    const reply = this.replies.expect(
-      requestId,
-      options.timeoutMs ?? this.config.requestTimeoutMs,
-      contract.topic,
-    );
+    const reply = this.replies.expect(requestId, options.timeoutMs ?? this.config.requestTimeoutMs, contract.topic);
     // The caller handles `reply` once this returns; until then a timeout must not count as unhandled.
     reply.catch(() => undefined);
     try {
@@ -234,11 +229,7 @@ export class KafkaBus {
   }
 
   /** Answers a message received from `request()` on the requester's reply topic. */
-  async reply<P>(
-    request: ConsumedMessage,
-    contract: MessageContract<P>,
-    envelope: Envelope<P>,
-  ): Promise<void> {
+  async reply<P>(request: ConsumedMessage, contract: MessageContract<P>, envelope: Envelope<P>): Promise<void> {
     const replyTo = request.headers[HEADERS.replyTo];
     const requestId = request.headers[HEADERS.requestId];
     if (replyTo === undefined || requestId === undefined) {
@@ -326,10 +317,7 @@ export class KafkaBus {
     const value = plan.value;
     const key = contract.key(envelope);
     if (typeof key !== 'string' || key === '') {
-      throw new ContractValidationError(
-        ['(key): the contract chose an empty key'],
-        `cannot publish ${contract.type}`,
-      );
+      throw new ContractValidationError(['(key): the contract chose an empty key'], `cannot publish ${contract.type}`);
     }
     const span = startProducerSpan(otelContext.active(), { topic: physicalTopic, key, type: envelope.type });
     try {

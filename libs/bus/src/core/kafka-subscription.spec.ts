@@ -46,12 +46,25 @@ function fakeConsumer() {
     const messages = offsets.map((offset) => {
       const envelope = createEnvelope(
         agentHeartbeat,
-        { agentId: 'a1', instanceId: 'i1', team: 't', capabilities: ['c'], scopes: [], models: ['m'], maxConcurrency: 1, inFlight: 0, startedAt: new Date(0).toISOString() },
+        {
+          agentId: 'a1',
+          instanceId: 'i1',
+          team: 't',
+          capabilities: ['c'],
+          scopes: [],
+          models: ['m'],
+          maxConcurrency: 1,
+          inFlight: 0,
+          startedAt: new Date(0).toISOString(),
+        },
         { source: 'spec', correlationId: 'heartbeat:a1', agentId: 'a1' },
       );
       return { offset: String(offset), key: Buffer.from('a1'), value: value ?? serializeEnvelope(envelope), headers: {} };
     });
-    return eachBatch({ batch: { topic: TOPICS.agentHeartbeats, partition, messages }, heartbeat: async () => undefined } as unknown as EachBatchPayload);
+    return eachBatch({
+      batch: { topic: TOPICS.agentHeartbeats, partition, messages },
+      heartbeat: async () => undefined,
+    } as unknown as EachBatchPayload);
   };
   const endBatch = (partition: number, offsetLag: number): void => {
     for (const listener of batchEnds) listener({ payload: { topic: TOPICS.agentHeartbeats, partition, offsetLag: String(offsetLag) } });
@@ -75,7 +88,11 @@ async function started(consumer: Consumer, handled: string[], warnings: string[]
       config: resolveBusConfig({
         brokers: ['127.0.0.1:9092'],
         clientId: 'spec',
-        logger: { info: () => undefined, warn: (message, fields) => warnings.push(`${message} ${JSON.stringify(fields)}`), error: () => undefined },
+        logger: {
+          info: () => undefined,
+          warn: (message, fields) => warnings.push(`${message} ${JSON.stringify(fields)}`),
+          error: () => undefined,
+        },
       }),
       stats,
       sendDeadLetter: async () => undefined,

@@ -6,14 +6,7 @@ import { backoffDelayMs } from './backoff';
 import type { ResolvedBusConfig } from './bus-config';
 import { ConsumerLag, countDeadLettered } from './bus-metrics';
 import { endSpan, startConsumerSpan } from './bus-telemetry';
-import type {
-  BatchMessageHandler,
-  BusStats,
-  ConsumedMessage,
-  MessageHandler,
-  RawMessageHandler,
-  Subscription,
-} from './bus-types';
+import type { BatchMessageHandler, BusStats, ConsumedMessage, MessageHandler, RawMessageHandler, Subscription } from './bus-types';
 import { resolveClaimed } from './claim-check';
 import { buildDeadLetterHeaders, deadLetterReason, peekCorrelationId } from './dead-letter';
 import { isRetryable, toError } from './errors';
@@ -142,14 +135,7 @@ export class KafkaSubscription implements Subscription {
         } catch (error) {
           if (!(error instanceof ContractValidationError)) throw error;
           const source = { topic, partition, offset: message.offset, headers };
-          await this.deadLetter(
-            source,
-            message.key,
-            message.value,
-            error,
-            0,
-            peekCorrelationId(message.value),
-          );
+          await this.deadLetter(source, message.key, message.value, error, 0, peekCorrelationId(message.value));
           continue;
         }
         const key = message.key === null ? null : message.key.toString('utf8');

@@ -27,7 +27,12 @@ function fakes({ failCreate = false } = {}) {
   const consumers: string[] = [];
   const createConsumer = (groupId: string): Consumer => {
     consumers.push(groupId);
-    return { connect: async () => undefined, subscribe: async () => undefined, run: async () => undefined, disconnect: async () => undefined } as unknown as Consumer;
+    return {
+      connect: async () => undefined,
+      subscribe: async () => undefined,
+      run: async () => undefined,
+      disconnect: async () => undefined,
+    } as unknown as Consumer;
   };
   return { admin, createConsumer, consumers, creations: () => creations };
 }

@@ -56,9 +56,7 @@ export class ReplyInbox {
 
   private async start(): Promise<void> {
     await this.admin.createTopics({
-      topics: [
-        { topic: this.physicalTopic, numPartitions: 1, replicationFactor: this.config.replicationFactor },
-      ],
+      topics: [{ topic: this.physicalTopic, numPartitions: 1, replicationFactor: this.config.replicationFactor }],
       waitForLeaders: false,
     });
     await awaitTopicLeaders(this.admin, [this.physicalTopic]);
@@ -130,8 +128,7 @@ export class ReplyInbox {
   }
 
   async close(): Promise<void> {
-    for (const requestId of [...this.pending.keys()])
-      this.cancel(requestId, new BusClosedError('bus disconnected'));
+    for (const requestId of [...this.pending.keys()]) this.cancel(requestId, new BusClosedError('bus disconnected'));
     if (this.started === undefined) return;
     await this.started.catch(() => undefined);
     await this.consumer?.disconnect();

@@ -1,12 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  TOPICS,
-  agentHeartbeat,
-  causedBy,
-  createEnvelope,
-  taskAssigned,
-  taskCompleted,
-} from '@baton/contracts';
+import { TOPICS, agentHeartbeat, causedBy, createEnvelope, taskAssigned, taskCompleted } from '@baton/contracts';
 import { capturingLogger, taskAssignedEnvelope, uniquePrefix } from '../testing/bus-test-kit';
 import { RequestTimeoutError } from './errors';
 import { KafkaBus } from './kafka-bus';
@@ -74,9 +67,7 @@ describe('KafkaBus request/reply', () => {
 
   it('matches concurrent replies to their requests', async () => {
     const requests = [taskAssignedEnvelope(), taskAssignedEnvelope(), taskAssignedEnvelope()];
-    const replies = await Promise.all(
-      requests.map((request) => requester.request(taskAssigned, request, { timeoutMs: 60_000 })),
-    );
+    const replies = await Promise.all(requests.map((request) => requester.request(taskAssigned, request, { timeoutMs: 60_000 })));
     expect(replies.map((reply) => reply.envelope.causationId)).toEqual(requests.map((request) => request.id));
   });
 

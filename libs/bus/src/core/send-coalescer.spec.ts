@@ -19,7 +19,11 @@ describe('SendCoalescer', () => {
     const coalescer = new SendCoalescer(send, 1_000_000);
     const first = [coalescer.enqueue('a', [{ value: '1' }]), coalescer.enqueue('b', [{ value: '2' }])];
     await tick();
-    const queued = [coalescer.enqueue('a', [{ value: '3' }]), coalescer.enqueue('b', [{ value: '4' }]), coalescer.enqueue('a', [{ value: '5' }])];
+    const queued = [
+      coalescer.enqueue('a', [{ value: '3' }]),
+      coalescer.enqueue('b', [{ value: '4' }]),
+      coalescer.enqueue('a', [{ value: '5' }]),
+    ];
     await tick();
     expect(requests).toHaveLength(1);
     expect(carried(0)).toEqual(['a:1', 'b:2']);

@@ -16,16 +16,12 @@ export async function awaitTopicLeaders(
   while (Date.now() < deadline) {
     try {
       const { topics: metadata } = await admin.fetchTopicMetadata({ topics: [...topics] });
-      const led = metadata.every(
-        (topic) => topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0),
-      );
+      const led = metadata.every((topic) => topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0));
       if (led && metadata.length === topics.length) return;
     } catch (error) {
       lastError = error;
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
-  throw new Error(
-    `topics ${topics.join(', ')} have no leaders after ${timeoutMs} ms: ${String(lastError ?? 'no leader')}`,
-  );
+  throw new Error(`topics ${topics.join(', ')} have no leaders after ${timeoutMs} ms: ${String(lastError ?? 'no leader')}`);
 }

@@ -12,17 +12,11 @@ export interface PlannedTopic {
 }
 
 function catalogueSpec(logical: string): TopicSpec | undefined {
-  return Object.prototype.hasOwnProperty.call(TOPIC_CATALOGUE, logical)
-    ? TOPIC_CATALOGUE[logical as TopicName]
-    : undefined;
+  return Object.prototype.hasOwnProperty.call(TOPIC_CATALOGUE, logical) ? TOPIC_CATALOGUE[logical as TopicName] : undefined;
 }
 
 /** Each logical topic (prefixed) and its `.dlq`, sized and configured from the topic catalogue. */
-export function planTopics(
-  logical: readonly string[],
-  prefix: string,
-  replicationFactor: number,
-): PlannedTopic[] {
+export function planTopics(logical: readonly string[], prefix: string, replicationFactor: number): PlannedTopic[] {
   const planned = new Map<string, PlannedTopic>();
   for (const name of logical) {
     const spec = catalogueSpec(name);

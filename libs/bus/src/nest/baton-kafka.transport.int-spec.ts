@@ -19,14 +19,7 @@ import { type Observable, timer } from 'rxjs';
 import { map } from 'rxjs/operators';
 import { NonRetryableError } from '../core/errors';
 import { KafkaBus } from '../core/kafka-bus';
-import {
-  capturingLogger,
-  committedOffsets,
-  eventually,
-  readTopic,
-  taskCompletedEnvelope,
-  uniquePrefix,
-} from '../testing/bus-test-kit';
+import { capturingLogger, committedOffsets, eventually, readTopic, taskCompletedEnvelope, uniquePrefix } from '../testing/bus-test-kit';
 import { BatonContext } from './baton-context';
 import { BatonKafkaTransport } from './baton-kafka.transport';
 import { BusModule } from './bus.module';
@@ -35,8 +28,7 @@ const brokers = (process.env['KAFKA_BROKERS'] ?? '').split(',').filter((broker) 
 const prefix = uniquePrefix();
 const groupId = `nest-${randomUUID()}`;
 
-const completedHandled: { envelope: Envelope; topic: string; key: string | null; contractType: string }[] =
-  [];
+const completedHandled: { envelope: Envelope; topic: string; key: string | null; contractType: string }[] = [];
 const anyResult: string[] = [];
 const workflowTypes: string[] = [];
 
@@ -61,9 +53,7 @@ class ResultsController {
 
   @EventPattern({ topic: TOPICS.tasksResults, type: TASK_FAILED })
   onFailed(@Payload() envelope: Envelope): void {
-    throw new NonRetryableError(
-      `cannot accept failure of ${String((envelope.payload as { stepId: string }).stepId)}`,
-    );
+    throw new NonRetryableError(`cannot accept failure of ${String((envelope.payload as { stepId: string }).stepId)}`);
   }
 }
 
@@ -115,11 +105,7 @@ describe('BatonKafkaTransport', () => {
     await bus.publish(taskCompleted, completed);
     await bus.publish(taskFailed, failed);
 
-    await eventually(
-      () => (anyResult.length >= 1 && completedHandled.length >= 1 ? true : undefined),
-      60_000,
-      'delivery',
-    );
+    await eventually(() => (anyResult.length >= 1 && completedHandled.length >= 1 ? true : undefined), 60_000, 'delivery');
     expect(completedHandled).toEqual([
       {
         envelope: completed,
@@ -138,9 +124,7 @@ describe('BatonKafkaTransport', () => {
 
     const committed = await eventually(
       async () => {
-        const offsets = [
-          ...(await committedOffsets(brokers, `${prefix}${groupId}`, `${prefix}${TOPICS.tasksResults}`)).values(),
-        ];
+        const offsets = [...(await committedOffsets(brokers, `${prefix}${groupId}`, `${prefix}${TOPICS.tasksResults}`)).values()];
         const done = offsets.filter((offset) => offset !== '-1');
         return done.length === 1 && done[0] === '2' ? done : undefined;
       },
@@ -156,24 +140,15 @@ describe('BatonKafkaTransport', () => {
     const meta = { source: 'bus-test', correlationId: workflowId, workflowId };
     await bus.publish(
       workflowFailed,
-      createEnvelope(
-        workflowFailed,
-        { workflowId, error: { code: 'E', message: 'x', retryable: false } },
-        meta,
-      ),
+      createEnvelope(workflowFailed, { workflowId, error: { code: 'E', message: 'x', retryable: false } }, meta),
     );
-    await bus.publish(
-      workflowCompleted,
-      createEnvelope(workflowCompleted, { workflowId, output: { ok: true } }, meta),
-    );
+    await bus.publish(workflowCompleted, createEnvelope(workflowCompleted, { workflowId, output: { ok: true } }, meta));
 
     await eventually(() => (workflowTypes.length > 0 ? true : undefined), 60_000, 'workflow.completed');
     expect(workflowTypes).toEqual([WORKFLOW_COMPLETED]);
     const committed = await eventually(
       async () => {
-        const offsets = [
-          ...(await committedOffsets(brokers, `${prefix}${groupId}`, `${prefix}${TOPICS.workflowEvents}`)).values(),
-        ];
+        const offsets = [...(await committedOffsets(brokers, `${prefix}${groupId}`, `${prefix}${TOPICS.workflowEvents}`)).values()];
         const done = offsets.filter((offset) => offset !== '-1');
         return done.length === 1 && done[0] === '2' ? done : undefined;
       },

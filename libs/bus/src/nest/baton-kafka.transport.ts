@@ -65,9 +65,7 @@ export class BatonKafkaTransport extends Server implements CustomTransportStrate
     const routes = new RouteTable<MessageHandler>();
     for (const [pattern, handler] of this.messageHandlers) {
       if (!handler.isEventHandler) {
-        this.log.warn(
-          `@MessagePattern ${pattern} is not served: use KafkaBus.request/reply for request-response`,
-        );
+        this.log.warn(`@MessagePattern ${pattern} is not served: use KafkaBus.request/reply for request-response`);
         continue;
       }
       routes.add(parseEventRoute(pattern), handler);
@@ -95,9 +93,7 @@ export class BatonKafkaTransport extends Server implements CustomTransportStrate
   }
 
   on(): never {
-    throw new UnsupportedTransportFeatureError(
-      'BatonKafkaTransport emits no events; observe KafkaBus instead',
-    );
+    throw new UnsupportedTransportFeatureError('BatonKafkaTransport emits no events; observe KafkaBus instead');
   }
 
   unwrap<T>(): T {

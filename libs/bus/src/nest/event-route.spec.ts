@@ -22,9 +22,7 @@ describe('parseEventRoute', () => {
 
   it('rejects patterns it cannot route', () => {
     expect(() => parseEventRoute(transformPatternToRoute({ cmd: 'sum' }))).toThrow(InvalidEventPatternError);
-    expect(() => parseEventRoute(transformPatternToRoute({ topic: 'a', extra: 1 }))).toThrow(
-      InvalidEventPatternError,
-    );
+    expect(() => parseEventRoute(transformPatternToRoute({ topic: 'a', extra: 1 }))).toThrow(InvalidEventPatternError);
     expect(() => parseEventRoute('')).toThrow(InvalidEventPatternError);
   });
 });

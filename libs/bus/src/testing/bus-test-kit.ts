@@ -1,13 +1,6 @@
 // Helpers for the bus's integration tests (excluded from the build). Real Kafka only.
 import { randomUUID } from 'node:crypto';
-import {
-  type Envelope,
-  type PayloadOf,
-  TOPICS,
-  createEnvelope,
-  taskAssigned,
-  taskCompleted,
-} from '@baton/contracts';
+import { type Envelope, type PayloadOf, TOPICS, createEnvelope, taskAssigned, taskCompleted } from '@baton/contracts';
 import { Kafka, logLevel } from 'kafkajs';
 import type { BusLogger, LogFields } from '../core/bus-logger';
 import { RawKafka, type RawMessage } from './raw-kafka';
@@ -90,21 +83,12 @@ export function taskAssignedEnvelope(): Envelope<TaskAssigned> {
 export type RawRecord = RawMessage;
 
 /** Reads a topic from the beginning until `count` records (dead letters may be invalid envelopes). */
-export async function readTopic(
-  brokers: string[],
-  topic: string,
-  count: number,
-  timeoutMs = 30_000,
-): Promise<RawRecord[]> {
+export async function readTopic(brokers: string[], topic: string, count: number, timeoutMs = 30_000): Promise<RawRecord[]> {
   return new RawKafka(brokers).readUntil(topic, (messages) => messages.length >= count, timeoutMs);
 }
 
 /** The group's committed offset per partition of `topic` ('-1' = nothing committed). */
-export async function committedOffsets(
-  brokers: string[],
-  groupId: string,
-  topic: string,
-): Promise<Map<number, string>> {
+export async function committedOffsets(brokers: string[], groupId: string, topic: string): Promise<Map<number, string>> {
   const kafka = new Kafka({ clientId: 'bus-test-offsets', brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();

@@ -64,11 +64,7 @@ export class RawKafka {
    * Reads `topic` from the beginning with a throw-away group until `done`
    * accepts what was read; rejects after `timeoutMs`.
    */
-  async readUntil(
-    topic: string,
-    done: (messages: RawMessage[]) => boolean,
-    timeoutMs = 30_000,
-  ): Promise<RawMessage[]> {
+  async readUntil(topic: string, done: (messages: RawMessage[]) => boolean, timeoutMs = 30_000): Promise<RawMessage[]> {
     const consumer = this.kafka.consumer({
       groupId: `raw-reader-${randomUUID()}`,
       allowAutoTopicCreation: false,
@@ -85,9 +81,7 @@ export class RawKafka {
       const deadline = Date.now() + timeoutMs;
       while (!done(messages)) {
         if (Date.now() > deadline) {
-          throw new Error(
-            `timed out after ${timeoutMs} ms reading ${topic} (${messages.length} records read)`,
-          );
+          throw new Error(`timed out after ${timeoutMs} ms reading ${topic} (${messages.length} records read)`);
         }
         await new Promise((resolve) => setTimeout(resolve, 50));
       }

@@ -10,8 +10,7 @@ const document = buildAsyncApiDocument();
 const COMPONENT_KEY = /^[A-Za-z0-9.\-_]+$/;
 
 function object(value: unknown, where: string): AsyncApiObject {
-  if (value === null || typeof value !== 'object' || Array.isArray(value))
-    throw new Error(`${where} is not an object`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${where} is not an object`);
   return value as AsyncApiObject;
 }
 
@@ -80,9 +79,7 @@ describe('AsyncAPI document', () => {
 
   it('puts every contract on a catalogued topic', () => {
     const catalogued = new Set(Object.keys(TOPIC_CATALOGUE));
-    expect(
-      MESSAGE_CONTRACTS.filter((contract) => !catalogued.has(contract.topic)).map((c) => c.type),
-    ).toEqual([]);
+    expect(MESSAGE_CONTRACTS.filter((contract) => !catalogued.has(contract.topic)).map((c) => c.type)).toEqual([]);
   });
 
   it('has one channel per catalogued topic, addressed by the topic name, with its key, partitions, cleanup policy and DLQ', () => {
@@ -110,9 +107,7 @@ describe('AsyncAPI document', () => {
   it('describes each contract as a message on its topic: name = type, type@version, the envelope with its payload', () => {
     for (const contract of MESSAGE_CONTRACTS) {
       const key = asyncApiMessageKey(contract);
-      const channel = Object.values(document.channels).find(
-        (candidate) => candidate['address'] === contract.topic,
-      );
+      const channel = Object.values(document.channels).find((candidate) => candidate['address'] === contract.topic);
       expect(object(channel?.['messages'], `channel ${contract.topic} messages`)[key]).toEqual({
         $ref: `#/components/messages/${key}`,
       });
@@ -151,11 +146,8 @@ describe('AsyncAPI document', () => {
     const operations = Object.values(document.operations);
     for (const [channelId, topic] of Object.entries(TOPICS)) {
       const spec = TOPIC_CATALOGUE[topic];
-      const on = operations.filter(
-        (operation) => object(operation['channel'], 'channel')['$ref'] === `#/channels/${channelId}`,
-      );
-      const served = (action: string) =>
-        on.filter((op) => op['action'] === action).map((op) => op['x-service']);
+      const on = operations.filter((operation) => object(operation['channel'], 'channel')['$ref'] === `#/channels/${channelId}`);
+      const served = (action: string) => on.filter((op) => op['action'] === action).map((op) => op['x-service']);
       expect(served('send')).toEqual([...spec.producers]);
       expect(served('receive')).toEqual([...spec.consumers]);
     }

@@ -47,9 +47,7 @@ export function asyncApiMessageKey(contract: Pick<MessageContract, 'type' | 'ver
 
 export function buildAsyncApiDocument(): AsyncApiDocument {
   const channelIds = channelIdsByTopic();
-  const contracts = [...MESSAGE_CONTRACTS].sort((a, b) =>
-    compare(asyncApiMessageKey(a), asyncApiMessageKey(b)),
-  );
+  const contracts = [...MESSAGE_CONTRACTS].sort((a, b) => compare(asyncApiMessageKey(a), asyncApiMessageKey(b)));
 
   const channels: Record<string, AsyncApiObject> = {};
   const operations: Record<string, AsyncApiObject> = {};
@@ -229,11 +227,7 @@ function addDeadLetterOperations(operations: Record<string, AsyncApiObject>): vo
   });
 }
 
-function addOperation(
-  operations: Record<string, AsyncApiObject>,
-  id: string,
-  operation: AsyncApiObject,
-): void {
+function addOperation(operations: Record<string, AsyncApiObject>, id: string, operation: AsyncApiObject): void {
   if (operations[id] !== undefined) throw new Error(`duplicate AsyncAPI operation id ${id}`);
   operations[id] = operation;
 }

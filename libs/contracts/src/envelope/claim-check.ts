@@ -28,9 +28,7 @@ export function withPayloadRef<P>(envelope: Envelope<P>, ref: PayloadRef): Envel
 /** The payload a claim holds, after proving it is the one the reference names. */
 export function readClaimedPayload(ref: PayloadRef, data: Buffer | undefined): unknown {
   if (data === undefined) {
-    throw new ClaimCheckError(
-      `payloadRef: ${ref.store} claim ${ref.id} not found (deleted by retention, or written to another database)`,
-    );
+    throw new ClaimCheckError(`payloadRef: ${ref.store} claim ${ref.id} not found (deleted by retention, or written to another database)`);
   }
   if (data.length !== ref.bytes) {
     throw new ClaimCheckError(`payloadRef: ${ref.store} claim ${ref.id} is corrupt: ${data.length} bytes, the reference says ${ref.bytes}`);

@@ -60,13 +60,8 @@ describe('createEnvelope', () => {
 
   it('rejects an invalid payload, naming each field path', () => {
     const { requestedBy: _requestedBy, ...withoutRequester } = requestPayload({ workflowId: 'not-a-uuid' });
-    const issues = issuesOf(() =>
-      createEnvelope(workflowRequested, withoutRequester as PayloadOf<typeof workflowRequested>, meta),
-    );
-    expect(issues).toEqual([
-      expect.stringMatching(/^payload\.workflowId: /),
-      'payload.requestedBy: required',
-    ]);
+    const issues = issuesOf(() => createEnvelope(workflowRequested, withoutRequester as PayloadOf<typeof workflowRequested>, meta));
+    expect(issues).toEqual([expect.stringMatching(/^payload\.workflowId: /), 'payload.requestedBy: required']);
   });
 
   it('names nested paths inside arrays', () => {
@@ -90,18 +85,17 @@ describe('createEnvelope', () => {
   });
 
   it('rejects invalid envelope metadata, naming the field', () => {
-    expect(
-      issuesOf(() => createEnvelope(workflowRequested, requestPayload(), { ...meta, correlationId: '' })),
-    ).toEqual([expect.stringMatching(/^correlationId: /)]);
-    expect(issuesOf(() => createEnvelope(workflowRequested, requestPayload(), { ...meta, id: 'x' }))).toEqual(
-      [expect.stringMatching(/^id: /)],
-    );
+    expect(issuesOf(() => createEnvelope(workflowRequested, requestPayload(), { ...meta, correlationId: '' }))).toEqual([
+      expect.stringMatching(/^correlationId: /),
+    ]);
+    expect(issuesOf(() => createEnvelope(workflowRequested, requestPayload(), { ...meta, id: 'x' }))).toEqual([
+      expect.stringMatching(/^id: /),
+    ]);
   });
 });
 
 describe('parseEnvelope', () => {
-  const valid = () =>
-    createEnvelope(workflowRequested, requestPayload(), { ...meta, causationId: randomUUID() });
+  const valid = () => createEnvelope(workflowRequested, requestPayload(), { ...meta, causationId: randomUUID() });
 
   it('accepts a serialised envelope on its topic, as bytes or text, and finds its contract', () => {
     const envelope = valid();
@@ -120,32 +114,25 @@ describe('parseEnvelope', () => {
 
   it('rejects empty and non-JSON records', () => {
     expect(issuesOf(() => parseEnvelope(TOPICS.workflowRequests, null))).toEqual(['(root): empty message']);
-    expect(issuesOf(() => parseEnvelope(TOPICS.workflowRequests, Buffer.alloc(0)))).toEqual([
-      '(root): empty message',
-    ]);
-    expect(issuesOf(() => parseEnvelope(TOPICS.workflowRequests, '{"id": '))).toEqual([
-      expect.stringMatching(/^\(root\): not JSON/),
-    ]);
+    expect(issuesOf(() => parseEnvelope(TOPICS.workflowRequests, Buffer.alloc(0)))).toEqual(['(root): empty message']);
+    expect(issuesOf(() => parseEnvelope(TOPICS.workflowRequests, '{"id": '))).toEqual([expect.stringMatching(/^\(root\): not JSON/)]);
   });
 
   it('rejects missing envelope fields, naming each', () => {
     const { id: _id, correlationId: _correlationId, ...partial } = valid();
-    expect(issuesOf(() => parseEnvelope(TOPICS.workflowRequests, raw(partial)))).toEqual([
-      'id: required',
-      'correlationId: required',
-    ]);
+    expect(issuesOf(() => parseEnvelope(TOPICS.workflowRequests, raw(partial)))).toEqual(['id: required', 'correlationId: required']);
   });
 
   it('rejects fields the envelope does not define', () => {
-    expect(
-      issuesOf(() => parseEnvelope(TOPICS.workflowRequests, raw({ ...valid(), priority: 'high' }))),
-    ).toEqual([expect.stringMatching(/^\(root\): .*priority/)]);
+    expect(issuesOf(() => parseEnvelope(TOPICS.workflowRequests, raw({ ...valid(), priority: 'high' })))).toEqual([
+      expect.stringMatching(/^\(root\): .*priority/),
+    ]);
   });
 
   it('rejects an unknown type or version', () => {
-    expect(
-      issuesOf(() => parseEnvelope(TOPICS.workflowRequests, raw({ ...valid(), type: 'workflow.exploded' }))),
-    ).toEqual(['type: unknown message workflow.exploded@1']);
+    expect(issuesOf(() => parseEnvelope(TOPICS.workflowRequests, raw({ ...valid(), type: 'workflow.exploded' })))).toEqual([
+      'type: unknown message workflow.exploded@1',
+    ]);
     expect(issuesOf(() => parseEnvelope(TOPICS.workflowRequests, raw({ ...valid(), version: 2 })))).toEqual([
       'type: unknown message workflow.requested@2',
     ]);

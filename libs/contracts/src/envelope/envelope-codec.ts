@@ -67,7 +67,9 @@ export function parseEnvelope(topic: string, raw: Buffer | string | null): Parse
   const decoded = decodeEnvelope(topic, raw);
   if (decoded.header.payloadRef !== undefined) {
     throw new ContractValidationError(
-      [`payloadRef: the payload of this ${decoded.contract.type} is a claim check (${decoded.header.payloadRef.store} claim ${decoded.header.payloadRef.id}); read it through @baton/bus with a claim store`],
+      [
+        `payloadRef: the payload of this ${decoded.contract.type} is a claim check (${decoded.header.payloadRef.store} claim ${decoded.header.payloadRef.id}); read it through @baton/bus with a claim store`,
+      ],
       `unresolved claim check on ${topic}`,
     );
   }
@@ -95,17 +97,11 @@ export function decodeEnvelope(topic: string, raw: Buffer | string | null): Deco
   }
   const contract = findContract(fields.type, fields.version);
   if (!contract) {
-    throw new ContractValidationError(
-      [`type: unknown message ${fields.type}@${fields.version}`],
-      `invalid envelope on ${topic}`,
-    );
+    throw new ContractValidationError([`type: unknown message ${fields.type}@${fields.version}`], `invalid envelope on ${topic}`);
   }
   // `topic` is the logical name: deployments and tests prefix wire names, the bus strips the prefix.
   if (topic !== contract.topic) {
-    throw new ContractValidationError(
-      [`type: ${contract.type} belongs on ${contract.topic}`],
-      `invalid envelope on ${topic}`,
-    );
+    throw new ContractValidationError([`type: ${contract.type} belongs on ${contract.topic}`], `invalid envelope on ${topic}`);
   }
   return { topic, header: fields, contract, payload };
 }
@@ -118,10 +114,7 @@ export function completeEnvelope(decoded: DecodedEnvelope, payload: unknown): Pa
   const { contract, topic } = decoded;
   const parsed = contract.payload.safeParse(payload);
   if (!parsed.success) {
-    throw new ContractValidationError(
-      describeIssues(parsed.error, 'payload'),
-      `invalid ${contract.type}@${contract.version} on ${topic}`,
-    );
+    throw new ContractValidationError(describeIssues(parsed.error, 'payload'), `invalid ${contract.type}@${contract.version} on ${topic}`);
   }
   const { payloadRef: _resolved, ...header } = decoded.header;
   return { envelope: { ...header, payload: parsed.data }, contract };

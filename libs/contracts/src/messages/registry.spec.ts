@@ -31,29 +31,14 @@ const error = { code: 'TIMEOUT', message: 'took too long', retryable: true };
 describe('message keys', () => {
   it('keys workflow topics by workflow id', () => {
     const keys = [
-      envelopeKey(
-        workflowRequested,
-        createEnvelope(workflowRequested, { workflowId, definition, input: 1, requestedBy: 'cli' }, meta),
-      ),
-      envelopeKey(
-        workflowStarted,
-        createEnvelope(workflowStarted, { workflowId, definition, input: 1 }, meta),
-      ),
-      envelopeKey(
-        stepDispatched,
-        createEnvelope(stepDispatched, { ...stepRef, capability: 'logs.search', input: null }, meta),
-      ),
-      envelopeKey(
-        stepCompleted,
-        createEnvelope(stepCompleted, { ...stepRef, agentId: 'a1', output: 'ok', confidence: 0.9 }, meta),
-      ),
+      envelopeKey(workflowRequested, createEnvelope(workflowRequested, { workflowId, definition, input: 1, requestedBy: 'cli' }, meta)),
+      envelopeKey(workflowStarted, createEnvelope(workflowStarted, { workflowId, definition, input: 1 }, meta)),
+      envelopeKey(stepDispatched, createEnvelope(stepDispatched, { ...stepRef, capability: 'logs.search', input: null }, meta)),
+      envelopeKey(stepCompleted, createEnvelope(stepCompleted, { ...stepRef, agentId: 'a1', output: 'ok', confidence: 0.9 }, meta)),
       envelopeKey(stepFailed, createEnvelope(stepFailed, { ...stepRef, error }, meta)),
       envelopeKey(workflowCompleted, createEnvelope(workflowCompleted, { workflowId, output: [] }, meta)),
       envelopeKey(workflowFailed, createEnvelope(workflowFailed, { workflowId, error }, meta)),
-      envelopeKey(
-        taskCompleted,
-        createEnvelope(taskCompleted, { ...stepRef, agentId: 'a1', output: {}, confidence: 1, usage }, meta),
-      ),
+      envelopeKey(taskCompleted, createEnvelope(taskCompleted, { ...stepRef, agentId: 'a1', output: {}, confidence: 1, usage }, meta)),
       envelopeKey(taskFailed, createEnvelope(taskFailed, { ...stepRef, agentId: 'a1', error }, meta)),
     ];
     expect(new Set(keys)).toEqual(new Set([workflowId]));
@@ -80,9 +65,7 @@ describe('message keys', () => {
 
   it('keys task assignments by the chosen agent, or by workflow when any agent may take it', () => {
     const assignment = { ...stepRef, capability: 'logs.search', input: {}, timeoutMs: 1000 };
-    expect(
-      envelopeKey(taskAssigned, createEnvelope(taskAssigned, { ...assignment, agentId: 'agent-3' }, meta)),
-    ).toBe('agent-3');
+    expect(envelopeKey(taskAssigned, createEnvelope(taskAssigned, { ...assignment, agentId: 'agent-3' }, meta))).toBe('agent-3');
     expect(envelopeKey(taskAssigned, createEnvelope(taskAssigned, assignment, meta))).toBe(workflowId);
   });
 });

@@ -90,13 +90,7 @@ export const TOPIC_CATALOGUE: Readonly<Record<TopicName, TopicSpec>> = {
     ['agent-runner'],
     ['router'],
   ),
-  [TOPICS.tasksAssigned]: spec(
-    TOPICS.tasksAssigned,
-    'Step attempts assigned to an agent.',
-    'agent id',
-    ['router'],
-    ['agent-runner'],
-  ),
+  [TOPICS.tasksAssigned]: spec(TOPICS.tasksAssigned, 'Step attempts assigned to an agent.', 'agent id', ['router'], ['agent-runner']),
   [TOPICS.tasksResults]: spec(
     TOPICS.tasksResults,
     'Outcomes of step attempts with confidence and usage.',

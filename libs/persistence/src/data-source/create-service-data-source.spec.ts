@@ -48,14 +48,10 @@ describe('createServiceDataSource', () => {
   });
 
   it('rejects a migration TypeORM could not order', () => {
-    expect(() => createServiceDataSource({ url, schema: 'router', entities: [], migrations: [NoTimestamp] })).toThrow(
-      /13-digit/,
-    );
+    expect(() => createServiceDataSource({ url, schema: 'router', entities: [], migrations: [NoTimestamp] })).toThrow(/13-digit/);
   });
 
   it('rejects a schema name Postgres would truncate', () => {
-    expect(() => createServiceDataSource({ url, schema: 's'.repeat(64), entities: [], migrations: [] })).toThrow(
-      InvalidIdentifierError,
-    );
+    expect(() => createServiceDataSource({ url, schema: 's'.repeat(64), entities: [], migrations: [] })).toThrow(InvalidIdentifierError);
   });
 });

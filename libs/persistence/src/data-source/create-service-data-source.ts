@@ -41,9 +41,7 @@ function checkMigrationOrder(service: readonly MigrationClass[]): void {
   const lastShared = Math.max(...SHARED_MIGRATIONS.map(migrationTimestamp));
   for (const migration of service) {
     if (migrationTimestamp(migration) <= lastShared) {
-      throw new PersistenceConfigError(
-        `migration ${migration.name} has a timestamp not after the shared migrations (${lastShared})`,
-      );
+      throw new PersistenceConfigError(`migration ${migration.name} has a timestamp not after the shared migrations (${lastShared})`);
     }
   }
 }

@@ -41,14 +41,11 @@ describe('pgClientConfig', () => {
       database: 'd',
     });
   });
-
 });
 
 describe('schemaOf', () => {
   it('refuses a DataSource without a schema: every table we touch is schema-qualified', () => {
-    expect(() => schemaOf(new DataSource({ type: 'postgres', url: 'postgres://localhost/db' }))).toThrow(
-      PersistenceConfigError,
-    );
+    expect(() => schemaOf(new DataSource({ type: 'postgres', url: 'postgres://localhost/db' }))).toThrow(PersistenceConfigError);
     expect(schemaOf(new DataSource({ type: 'postgres', url: 'postgres://localhost/db', schema: 'router' }))).toBe('router');
   });
 });

@@ -50,7 +50,10 @@ export class Inbox {
     if (envelopeIds.length === 0) return new Set();
     const { sql, values } = claimStatement(manager, consumer, envelopeIds);
     const rows: Array<{ envelope_id: string }> = await manager.query(sql, [...values]);
-    return inCallersSpelling(envelopeIds, rows.map((row) => row.envelope_id));
+    return inCallersSpelling(
+      envelopeIds,
+      rows.map((row) => row.envelope_id),
+    );
   }
 
   /**

@@ -1,10 +1,7 @@
 import { type DynamicModule, type FactoryProvider, Logger, Module, type ModuleMetadata } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { DataSource } from 'typeorm';
-import {
-  createServiceDataSource,
-  type ServiceDataSourceOptions,
-} from '../data-source/create-service-data-source';
+import { createServiceDataSource, type ServiceDataSourceOptions } from '../data-source/create-service-data-source';
 import { initializeDataSource } from '../data-source/initialize-data-source';
 import { Inbox } from '../inbox/inbox';
 import { Outbox } from '../outbox/outbox';
@@ -48,8 +45,7 @@ export class PersistenceModule {
         {
           provide: DataSource,
           inject: [PERSISTENCE_OPTIONS],
-          useFactory: (moduleOptions: PersistenceModuleOptions) =>
-            initializeDataSource(createServiceDataSource(moduleOptions)),
+          useFactory: (moduleOptions: PersistenceModuleOptions) => initializeDataSource(createServiceDataSource(moduleOptions)),
         },
         {
           provide: Outbox,

@@ -15,7 +15,9 @@ export function resolveOutboxClaimOptions(options: OutboxClaimOptions = {}): Req
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const claimThresholdBytes = options.claimThresholdBytes ?? Math.min(DEFAULT_CLAIM_THRESHOLD_BYTES, maxMessageBytes);
   if (!Number.isInteger(claimThresholdBytes) || claimThresholdBytes < 1 || claimThresholdBytes > maxMessageBytes) {
-    throw new PersistenceConfigError(`claimThresholdBytes must be an integer between 1 and maxMessageBytes (${maxMessageBytes}), got ${claimThresholdBytes}`);
+    throw new PersistenceConfigError(
+      `claimThresholdBytes must be an integer between 1 and maxMessageBytes (${maxMessageBytes}), got ${claimThresholdBytes}`,
+    );
   }
   return { claimThresholdBytes, maxMessageBytes };
 }

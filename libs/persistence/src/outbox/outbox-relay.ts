@@ -279,10 +279,10 @@ export class OutboxRelay implements OutboxHandoffTarget {
       await this.publisher.publishRecords(records);
     } catch (error) {
       const message = describeError(error);
-      await client.query(
-        `UPDATE ${this.table} SET attempts = attempts + 1, last_error = $2 WHERE seq = ANY($1::bigint[])`,
-        [seqs, message],
-      );
+      await client.query(`UPDATE ${this.table} SET attempts = attempts + 1, last_error = $2 WHERE seq = ANY($1::bigint[])`, [
+        seqs,
+        message,
+      ]);
       this.logger.warn(
         `outbox relay for schema ${this.schema}: publishing ${rows.length} message(s) from seq ${seqs[0] ?? '?'} failed, retrying: ${message}`,
       );
@@ -333,9 +333,7 @@ export class OutboxRelay implements OutboxHandoffTarget {
   }
 
   private async tryLock(client: Client): Promise<boolean> {
-    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [
-      this.lockKey,
-    ]);
+    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [this.lockKey]);
     return rows[0]?.locked === true;
   }
 

@@ -75,7 +75,13 @@ export class Outbox {
           `envelope ${envelope.type}@${envelope.version} does not match contract ${contract.type}@${contract.version}`,
         );
       }
-      const row = { id: envelope.id, topic: contract.topic, key: contract.key(envelope), value: encoded[index] as Buffer, headers: buildOutboxHeaders(envelope, traceContext) };
+      const row = {
+        id: envelope.id,
+        topic: contract.topic,
+        key: contract.key(envelope),
+        value: encoded[index] as Buffer,
+        headers: buildOutboxHeaders(envelope, traceContext),
+      };
       rows.push(row);
       const n = values.length;
       values.push(envelope.id, row.topic, row.key, row.value, JSON.stringify(row.headers));

@@ -35,10 +35,7 @@ export function createTestDataSource(url: string, schema: string, applicationNam
 }
 
 export async function insertOrder(manager: EntityManager, id: string, note: string): Promise<void> {
-  await manager.query(`INSERT INTO ${qualifiedName(schemaOf(manager.connection), 'test_orders')} (id, note) VALUES ($1, $2)`, [
-    id,
-    note,
-  ]);
+  await manager.query(`INSERT INTO ${qualifiedName(schemaOf(manager.connection), 'test_orders')} (id, note) VALUES ($1, $2)`, [id, note]);
 }
 
 export async function insertEffect(manager: EntityManager, envelopeId: string, consumer: string, note: string): Promise<void> {

@@ -37,7 +37,13 @@ describe('resolved infrastructure', () => {
         { timeoutMs: 30_000 },
       );
       await producer.connect();
-      await producer.send({ topic, messages: [{ key: 'k1', value: 'hello' }, { key: 'k2', value: 'world' }] });
+      await producer.send({
+        topic,
+        messages: [
+          { key: 'k1', value: 'hello' },
+          { key: 'k2', value: 'world' },
+        ],
+      });
       const received: string[] = [];
       await consumer.connect();
       await consumer.subscribe({ topic, fromBeginning: true });

@@ -21,7 +21,12 @@ export function testInfra(env: NodeJS.ProcessEnv = process.env): TestInfra {
     );
   }
   return {
-    kafka: { brokers: (env['KAFKA_BROKERS'] as string).split(',').map((b) => b.trim()).filter((b) => b !== '') },
+    kafka: {
+      brokers: (env['KAFKA_BROKERS'] as string)
+        .split(',')
+        .map((b) => b.trim())
+        .filter((b) => b !== ''),
+    },
     postgres: { url: env['DATABASE_URL'] as string },
     neo4j: { uri: env['NEO4J_URI'] as string, user: env['NEO4J_USER'] || 'neo4j', password: env['NEO4J_PASSWORD'] ?? '' },
   };

@@ -55,7 +55,12 @@ function tail(file: string, lines: number): string {
   try {
     const size = statSync(file).size;
     const text = readFileSync(file, 'utf8');
-    return text.slice(Math.max(0, size - 64 * 1024)).split('\n').filter((l) => l.trim() !== '').slice(-lines).join('\n');
+    return text
+      .slice(Math.max(0, size - 64 * 1024))
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .slice(-lines)
+      .join('\n');
   } catch {
     return '(no output)';
   }
@@ -145,7 +150,17 @@ export async function spawnApp(options: SpawnAppOptions): Promise<SpawnedApp> {
     }
     await kill('SIGTERM');
   };
-  const app: SpawnedApp = { name: options.name, port, baseUrl, pid, logFile, stop, kill, logTail: (n = 30) => tail(logFile, n), exitStatus: () => (exited ? exitDescription : undefined) };
+  const app: SpawnedApp = {
+    name: options.name,
+    port,
+    baseUrl,
+    pid,
+    logFile,
+    stop,
+    kill,
+    logTail: (n = 30) => tail(logFile, n),
+    exitStatus: () => (exited ? exitDescription : undefined),
+  };
 
   const deadline = Date.now() + readyTimeoutMs;
   for (;;) {

@@ -30,9 +30,7 @@ export class Patterns1732500000000 implements MigrationInterface {
     await queryRunner.query(
       `CREATE INDEX workflow_steps_deadline_idx ON ${schema}.workflow_steps (deadline_at) WHERE status = 'dispatched'`,
     );
-    await queryRunner.query(
-      `CREATE INDEX workflow_steps_retry_idx ON ${schema}.workflow_steps (not_before) WHERE status = 'retry_wait'`,
-    );
+    await queryRunner.query(`CREATE INDEX workflow_steps_retry_idx ON ${schema}.workflow_steps (not_before) WHERE status = 'retry_wait'`);
     await queryRunner.query(`
       CREATE TABLE ${schema}.workflow_definitions (
         name text PRIMARY KEY,

@@ -26,7 +26,9 @@ export class Agents1732600000000 implements MigrationInterface {
          CHECK (status IN ('pending', 'waiting_for_agent', 'dispatched', 'retry_wait', 'completed', 'failed', 'cancelled'))`,
     );
     await queryRunner.query(`ALTER TABLE ${schema}.workflow_steps ADD COLUMN wait_reason text`);
-    await queryRunner.query(`CREATE INDEX workflow_steps_agent_load_idx ON ${schema}.workflow_steps (agent_id) WHERE status = 'dispatched'`);
+    await queryRunner.query(
+      `CREATE INDEX workflow_steps_agent_load_idx ON ${schema}.workflow_steps (agent_id) WHERE status = 'dispatched'`,
+    );
     await queryRunner.query(
       `CREATE INDEX workflow_steps_waiting_idx ON ${schema}.workflow_steps (dispatched_at) WHERE status = 'waiting_for_agent'`,
     );

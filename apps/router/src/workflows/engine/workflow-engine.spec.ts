@@ -61,7 +61,13 @@ describe('workflow engine', () => {
             id: 'research',
             branches: [
               { id: 'web', capability: 'search' },
-              { id: 'docs', steps: [{ id: 'find', capability: 'search' }, { id: 'read', capability: 'reading' }] },
+              {
+                id: 'docs',
+                steps: [
+                  { id: 'find', capability: 'search' },
+                  { id: 'read', capability: 'reading' },
+                ],
+              },
               { id: 'ask', capability: 'asking' },
             ],
             merge: merge as never,
@@ -234,26 +240,49 @@ describe('workflow definition validation', () => {
       issues({
         name: 'x',
         pattern: 'parallel',
-        steps: [{ id: 'a', capability: 'c' }, { id: 'b', capability: 'c' }, { id: 'p', branches: [{ id: 'b1' }], merge: { strategy: 'all' } }],
+        steps: [
+          { id: 'a', capability: 'c' },
+          { id: 'b', capability: 'c' },
+          { id: 'p', branches: [{ id: 'b1' }], merge: { strategy: 'all' } },
+        ],
       }),
     ).toEqual(['steps.2.branches.0.capability: required']);
   });
 
   it('rejects vote without a field, agent merge without a capability, references to later steps and missing triggers', () => {
-    expect(issues({ name: 'x', pattern: 'parallel', steps: [{ id: 'p', branches: [{ id: 'a', capability: 'c' }], merge: { strategy: 'vote' } }] })).toEqual([
-      'steps.0.merge.field: required',
-    ]);
     expect(
-      issues({ name: 'x', pattern: 'parallel', steps: [{ id: 'p', branches: [{ id: 'a', capability: 'c' }], merge: { strategy: 'agent' } }] }),
+      issues({
+        name: 'x',
+        pattern: 'parallel',
+        steps: [{ id: 'p', branches: [{ id: 'a', capability: 'c' }], merge: { strategy: 'vote' } }],
+      }),
+    ).toEqual(['steps.0.merge.field: required']);
+    expect(
+      issues({
+        name: 'x',
+        pattern: 'parallel',
+        steps: [{ id: 'p', branches: [{ id: 'a', capability: 'c' }], merge: { strategy: 'agent' } }],
+      }),
     ).toEqual(['steps.0.merge.capability: required']);
     expect(
-      issues({ name: 'x', pattern: 'sequential', steps: [{ id: 'a', capability: 'c', input: { x: '$.steps.b.y' } }, { id: 'b', capability: 'c' }] }),
+      issues({
+        name: 'x',
+        pattern: 'sequential',
+        steps: [
+          { id: 'a', capability: 'c', input: { x: '$.steps.b.y' } },
+          { id: 'b', capability: 'c' },
+        ],
+      }),
     ).toEqual(['steps.0.input.x: references step "b", which does not run before step 0']);
     expect(issues({ name: 'x', pattern: 'event-driven', steps: [{ id: 'a', capability: 'c' }] })).toEqual(['triggers: required']);
-    expect(issues({ name: 'x', pattern: 'sequential', steps: [{ id: 'a:b', capability: 'c' }] })).toEqual(['steps.0.id: must not contain ":"']);
+    expect(issues({ name: 'x', pattern: 'sequential', steps: [{ id: 'a:b', capability: 'c' }] })).toEqual([
+      'steps.0.id: must not contain ":"',
+    ]);
   });
 
   it('still accepts the first cut sequential form', () => {
-    expect(issues({ name: 'review', pattern: 'sequential', steps: [{ id: 'extract', capability: 'extraction', timeoutMs: 1000 }] })).toEqual([]);
+    expect(
+      issues({ name: 'review', pattern: 'sequential', steps: [{ id: 'extract', capability: 'extraction', timeoutMs: 1000 }] }),
+    ).toEqual([]);
   });
 });

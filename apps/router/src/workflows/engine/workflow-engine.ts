@@ -46,9 +46,7 @@ export interface NodeSpec {
   scopes?: string[];
 }
 
-export type Outcome =
-  | { status: 'completed'; output: JsonValue }
-  | { status: 'failed'; stepId: string; error: ErrorInfo };
+export type Outcome = { status: 'completed'; output: JsonValue } | { status: 'failed'; stepId: string; error: ErrorInfo };
 
 export interface Decision {
   dispatch: NodeSpec[];
@@ -56,21 +54,14 @@ export interface Decision {
   outcome?: Outcome;
 }
 
-type BlockResult =
-  | { state: 'running' }
-  | { state: 'completed'; output: JsonValue }
-  | { state: 'failed'; stepId: string; error: ErrorInfo };
+type BlockResult = { state: 'running' } | { state: 'completed'; output: JsonValue } | { state: 'failed'; stepId: string; error: ErrorInfo };
 
 interface Work {
   dispatch: NodeSpec[];
   cancel: string[];
 }
 
-export function decide(
-  definition: WorkflowDefinition,
-  input: JsonValue,
-  nodes: ReadonlyMap<string, NodeState>,
-): Decision {
+export function decide(definition: WorkflowDefinition, input: JsonValue, nodes: ReadonlyMap<string, NodeState>): Decision {
   const work: Work = { dispatch: [], cancel: [] };
   const steps: Record<string, JsonValue> = {};
   let previous: JsonValue = input;
@@ -187,7 +178,13 @@ function evaluateParallel(
     return { state: 'running' };
   }
   if (completed.length === 0) {
-    return failed[0]?.result ?? { state: 'failed', stepId: step.id, error: { code: 'no_branch_completed', message: `no branch of ${step.id} completed`, retryable: false } };
+    return (
+      failed[0]?.result ?? {
+        state: 'failed',
+        stepId: step.id,
+        error: { code: 'no_branch_completed', message: `no branch of ${step.id} completed`, retryable: false },
+      }
+    );
   }
 
   const outputs: Record<string, JsonValue> = {};
@@ -199,14 +196,26 @@ function evaluateParallel(
     case 'first':
       return { state: 'completed', output: outputs };
     case 'vote':
-      return { state: 'completed', output: vote(outputs, merge.field ?? '', branches.map((b) => b.id)) };
+      return {
+        state: 'completed',
+        output: vote(
+          outputs,
+          merge.field ?? '',
+          branches.map((b) => b.id),
+        ),
+      };
     case 'agent': {
       const mergeId = `${step.id}${SEP}merge`;
       const node = nodes.get(mergeId);
       if (!node) {
         const failedIds = failed.map((o) => o.id);
         work.dispatch.push(
-          spec(mergeId, merge.capability ?? 'merge', { input: { branches: outputs, ...(failedIds.length ? { failed: failedIds } : {}) } }, merge),
+          spec(
+            mergeId,
+            merge.capability ?? 'merge',
+            { input: { branches: outputs, ...(failedIds.length ? { failed: failedIds } : {}) } },
+            merge,
+          ),
         );
         return { state: 'running' };
       }
@@ -312,9 +321,14 @@ function evaluateSupervised(
           deps.map((dep) => [dep, nodes.get(`${step.id}${SEP}r${round}${SEP}${dep}`)?.output ?? null]),
         );
         work.dispatch.push(
-          spec(nodeId, subtask.capability, { input: subtask.input ?? task, ...(deps.length ? { dependencies } : {}) }, {
-            ...(supervisor.scopes ? { scopes: supervisor.scopes } : {}),
-          }),
+          spec(
+            nodeId,
+            subtask.capability,
+            { input: subtask.input ?? task, ...(deps.length ? { dependencies } : {}) },
+            {
+              ...(supervisor.scopes ? { scopes: supervisor.scopes } : {}),
+            },
+          ),
         );
       }
     }

@@ -20,7 +20,11 @@ describe('human question contracts', () => {
 
   it('keys a question and its answer by the question id', () => {
     expect(humanQuestionAsked.key(createEnvelope(humanQuestionAsked, question, meta))).toBe(question.questionId);
-    const answer = createEnvelope(humanQuestionAnswered, { questionId: question.questionId, answer: 'yes', answeredBy: 'alice@example.com' }, meta);
+    const answer = createEnvelope(
+      humanQuestionAnswered,
+      { questionId: question.questionId, answer: 'yes', answeredBy: 'alice@example.com' },
+      meta,
+    );
     expect(humanQuestionAnswered.key(answer)).toBe(question.questionId);
   });
 
@@ -30,6 +34,8 @@ describe('human question contracts', () => {
     const empty = () => createEnvelope(humanQuestionAnswered, { questionId: question.questionId, answer: ' ', answeredBy: 'alice' }, meta);
     expect(empty).toThrow(ContractValidationError);
     expect(empty).toThrow(/payload\.answer: required unless declined/);
-    expect(() => createEnvelope(humanQuestionAnswered, { questionId: question.questionId, answer: '', answeredBy: 'alice', declined: true }, meta)).not.toThrow();
+    expect(() =>
+      createEnvelope(humanQuestionAnswered, { questionId: question.questionId, answer: '', answeredBy: 'alice', declined: true }, meta),
+    ).not.toThrow();
   });
 });

@@ -105,9 +105,10 @@ describe('parseCloudEventRecord, structured mode', () => {
   });
 
   it('names every missing or invalid attribute', () => {
-    expect(
-      issuesOf(() => parseCloudEventRecord({ headers, value: json({ specversion: '1.0', type: 'x' }) })),
-    ).toEqual(['id: required', 'source: required']);
+    expect(issuesOf(() => parseCloudEventRecord({ headers, value: json({ specversion: '1.0', type: 'x' }) }))).toEqual([
+      'id: required',
+      'source: required',
+    ]);
     expect(
       issuesOf(() =>
         parseCloudEventRecord({
@@ -135,32 +136,20 @@ describe('parseCloudEventRecord, structured mode', () => {
 
   it('rejects extension names and values the spec forbids, and data with data_base64', () => {
     const base = { specversion: '1.0', type: 't', source: '/s', id: '1' };
-    expect(
-      issuesOf(() => parseCloudEventRecord({ headers, value: json({ ...base, 'Bad-Name': 'x' }) })),
-    ).toEqual(['Bad-Name: extension attribute names must be lower-case letters and digits']);
-    expect(
-      issuesOf(() => parseCloudEventRecord({ headers, value: json({ ...base, nested: { a: 1 } }) })),
-    ).toHaveLength(1);
-    expect(
-      issuesOf(() => parseCloudEventRecord({ headers, value: json({ ...base, big: 2 ** 40 }) }))[0],
-    ).toMatch(/^big: /);
-    expect(
-      issuesOf(() =>
-        parseCloudEventRecord({ headers, value: json({ ...base, data: 1, data_base64: 'AA==' }) }),
-      ),
-    ).toEqual(['data_base64: data and data_base64 are mutually exclusive']);
+    expect(issuesOf(() => parseCloudEventRecord({ headers, value: json({ ...base, 'Bad-Name': 'x' }) }))).toEqual([
+      'Bad-Name: extension attribute names must be lower-case letters and digits',
+    ]);
+    expect(issuesOf(() => parseCloudEventRecord({ headers, value: json({ ...base, nested: { a: 1 } }) }))).toHaveLength(1);
+    expect(issuesOf(() => parseCloudEventRecord({ headers, value: json({ ...base, big: 2 ** 40 }) }))[0]).toMatch(/^big: /);
+    expect(issuesOf(() => parseCloudEventRecord({ headers, value: json({ ...base, data: 1, data_base64: 'AA==' }) }))).toEqual([
+      'data_base64: data and data_base64 are mutually exclusive',
+    ]);
   });
 
   it('rejects garbage values', () => {
-    expect(
-      issuesOf(() => parseCloudEventRecord({ headers, value: Buffer.from('{"specversion":') }))[0],
-    ).toMatch(/^\(root\): not JSON/);
-    expect(issuesOf(() => parseCloudEventRecord({ headers, value: json([1, 2]) }))).toEqual([
-      '(root): must be a JSON object',
-    ]);
-    expect(issuesOf(() => parseCloudEventRecord({ headers, value: null }))).toEqual([
-      '(root): empty message',
-    ]);
+    expect(issuesOf(() => parseCloudEventRecord({ headers, value: Buffer.from('{"specversion":') }))[0]).toMatch(/^\(root\): not JSON/);
+    expect(issuesOf(() => parseCloudEventRecord({ headers, value: json([1, 2]) }))).toEqual(['(root): must be a JSON object']);
+    expect(issuesOf(() => parseCloudEventRecord({ headers, value: null }))).toEqual(['(root): empty message']);
   });
 });
 
@@ -222,9 +211,7 @@ describe('parseCloudEventRecord, binary mode', () => {
 
   it('names the header to fix', () => {
     const { ce_source: _source, ...withoutSource } = kafkaBindingExample;
-    expect(issuesOf(() => parseCloudEventRecord({ headers: withoutSource, value: null }))).toEqual([
-      'ce_source: required',
-    ]);
+    expect(issuesOf(() => parseCloudEventRecord({ headers: withoutSource, value: null }))).toEqual(['ce_source: required']);
     expect(
       issuesOf(() =>
         parseCloudEventRecord({
@@ -233,16 +220,12 @@ describe('parseCloudEventRecord, binary mode', () => {
         }),
       ),
     ).toEqual(['content-type: must be a media type (RFC 2046)', 'ce_time: must be an RFC 3339 timestamp']);
-    expect(
-      issuesOf(() =>
-        parseCloudEventRecord({ headers: { ...kafkaBindingExample, ce_Region: 'eu' }, value: null }),
-      ),
-    ).toEqual(['ce_Region: extension attribute names must be lower-case letters and digits']);
-    expect(
-      issuesOf(() =>
-        parseCloudEventRecord({ headers: kafkaBindingExample, value: Buffer.from('not json') }),
-      )[0],
-    ).toMatch(/^value: not JSON/);
+    expect(issuesOf(() => parseCloudEventRecord({ headers: { ...kafkaBindingExample, ce_Region: 'eu' }, value: null }))).toEqual([
+      'ce_Region: extension attribute names must be lower-case letters and digits',
+    ]);
+    expect(issuesOf(() => parseCloudEventRecord({ headers: kafkaBindingExample, value: Buffer.from('not json') }))[0]).toMatch(
+      /^value: not JSON/,
+    );
   });
 });
 
@@ -253,8 +236,8 @@ describe('cloudEventMode', () => {
     expect(issuesOf(() => cloudEventMode({ 'content-type': 'application/json' }))).toEqual([
       'ce_specversion: required for binary mode, or content-type: application/cloudevents+json for structured mode',
     ]);
-    expect(
-      issuesOf(() => cloudEventMode({ 'content-type': 'application/cloudevents-batch+json' }))[0],
-    ).toMatch(/^content-type: application\/cloudevents-batch\+json is not supported/);
+    expect(issuesOf(() => cloudEventMode({ 'content-type': 'application/cloudevents-batch+json' }))[0]).toMatch(
+      /^content-type: application\/cloudevents-batch\+json is not supported/,
+    );
   });
 });

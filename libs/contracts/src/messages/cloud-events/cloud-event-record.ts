@@ -40,9 +40,7 @@ export function cloudEventMode(
   if (mediaType === CLOUDEVENTS_JSON_CONTENT_TYPE) return 'structured';
   if (mediaType?.startsWith('application/cloudevents')) {
     throw new ContractValidationError(
-      [
-        `${CONTENT_TYPE_HEADER}: ${mediaType} is not supported (the Kafka binding has no batch mode; use ${CLOUDEVENTS_JSON_CONTENT_TYPE})`,
-      ],
+      [`${CONTENT_TYPE_HEADER}: ${mediaType} is not supported (the Kafka binding has no batch mode; use ${CLOUDEVENTS_JSON_CONTENT_TYPE})`],
       'invalid CloudEvent',
     );
   }
@@ -57,8 +55,7 @@ export function cloudEventMode(
 
 function parseStructured(value: Buffer | null): CloudEvent {
   const context = 'invalid CloudEvent (structured mode)';
-  if (value === null || value.length === 0)
-    throw new ContractValidationError(['(root): empty message'], context);
+  if (value === null || value.length === 0) throw new ContractValidationError(['(root): empty message'], context);
   let json: unknown;
   try {
     json = JSON.parse(value.toString('utf8'));
@@ -69,9 +66,7 @@ function parseStructured(value: Buffer | null): CloudEvent {
     throw new ContractValidationError(['(root): must be a JSON object'], context);
   }
   // JSON format: an attribute whose value is null MUST be treated as absent; `data` is no attribute, null is its value.
-  const members = Object.fromEntries(
-    Object.entries(json).filter(([name, member]) => member !== null || name === 'data'),
-  );
+  const members = Object.fromEntries(Object.entries(json).filter(([name, member]) => member !== null || name === 'data'));
   return validate(members, context, (name) => name);
 }
 
@@ -83,9 +78,7 @@ function parseBinary(record: CloudEventRecord, contentType: string | undefined):
     const name = header.slice(HEADER_PREFIX.length);
     if (name === 'data' || name === 'data_base64' || name === 'datacontenttype') {
       throw new ContractValidationError(
-        [
-          `${header}: not an attribute header (data travels in the value, its type in ${CONTENT_TYPE_HEADER})`,
-        ],
+        [`${header}: not an attribute header (data travels in the value, its type in ${CONTENT_TYPE_HEADER})`],
         context,
       );
     }
@@ -97,11 +90,7 @@ function parseBinary(record: CloudEventRecord, contentType: string | undefined):
 }
 
 /** JSON content (or no content-type) is parsed, text kept as a string, anything else base64-encoded. */
-function binaryData(
-  value: Buffer | null,
-  contentType: string | undefined,
-  context: string,
-): Partial<CloudEvent> {
+function binaryData(value: Buffer | null, contentType: string | undefined, context: string): Partial<CloudEvent> {
   if (value === null || value.length === 0) return {};
   const mediaType = contentType?.split(';', 1)[0]?.trim().toLowerCase();
   if (mediaType === undefined || mediaType === 'application/json' || mediaType.endsWith('+json')) {
@@ -124,11 +113,7 @@ function headerForAttribute(name: string): string {
   return `${HEADER_PREFIX}${name}`;
 }
 
-function validate(
-  input: Record<string, unknown>,
-  context: string,
-  nameOf: (attribute: string) => string,
-): CloudEvent {
+function validate(input: Record<string, unknown>, context: string, nameOf: (attribute: string) => string): CloudEvent {
   const parsed = cloudEventSchema.safeParse(input);
   if (!parsed.success) throw new ContractValidationError(describe(parsed.error, nameOf), context);
   return parsed.data as CloudEvent;

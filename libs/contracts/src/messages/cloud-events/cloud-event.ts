@@ -10,16 +10,7 @@ export const CLOUDEVENTS_SPEC_VERSION = '1.0';
 export const CLOUDEVENTS_JSON_CONTENT_TYPE = 'application/cloudevents+json';
 
 /** The context attributes the spec defines, plus the JSON format's two data members. */
-export const CLOUDEVENT_ATTRIBUTES = [
-  'specversion',
-  'id',
-  'source',
-  'type',
-  'datacontenttype',
-  'dataschema',
-  'subject',
-  'time',
-] as const;
+export const CLOUDEVENT_ATTRIBUTES = ['specversion', 'id', 'source', 'type', 'datacontenttype', 'dataschema', 'subject', 'time'] as const;
 const DATA_MEMBERS = ['data', 'data_base64'] as const;
 const KNOWN_MEMBERS: ReadonlySet<string> = new Set([...CLOUDEVENT_ATTRIBUTES, ...DATA_MEMBERS]);
 
@@ -31,11 +22,7 @@ const MEDIA_TYPE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+(\s
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** The spec's type system for extensions: String, Boolean, Integer (32-bit); other types travel as strings. */
-export const cloudEventExtensionValueSchema = z.union([
-  z.string(),
-  z.boolean(),
-  z.int().min(-2_147_483_648).max(2_147_483_647),
-]);
+export const cloudEventExtensionValueSchema = z.union([z.string(), z.boolean(), z.int().min(-2_147_483_648).max(2_147_483_647)]);
 export type CloudEventExtensionValue = z.infer<typeof cloudEventExtensionValueSchema>;
 
 export const cloudEventSchema = z
@@ -47,16 +34,9 @@ export const cloudEventSchema = z
       .min(1)
       .refine(isUriReference, 'must be a URI-reference (RFC 3986)')
       .meta({ format: 'uri-reference', description: 'The context the event happened in.' }),
-    type: z
-      .string()
-      .min(1)
-      .meta({ description: 'The kind of occurrence, e.g. com.example.deployment.finished.' }),
+    type: z.string().min(1).meta({ description: 'The kind of occurrence, e.g. com.example.deployment.finished.' }),
     datacontenttype: z.string().regex(MEDIA_TYPE, 'must be a media type (RFC 2046)').optional(),
-    dataschema: z
-      .string()
-      .refine(isAbsoluteUri, 'must be an absolute URI (RFC 3986)')
-      .meta({ format: 'uri' })
-      .optional(),
+    dataschema: z.string().refine(isAbsoluteUri, 'must be an absolute URI (RFC 3986)').meta({ format: 'uri' }).optional(),
     subject: z.string().min(1).optional(),
     time: z.iso.datetime({ offset: true, message: 'must be an RFC 3339 timestamp' }).optional(),
     data: jsonValueSchema.optional(),
@@ -105,8 +85,7 @@ export function cloudEventExtensions(event: CloudEvent): Record<string, CloudEve
   const extensions: Record<string, CloudEventExtensionValue> = {};
   for (const [name, value] of Object.entries(event)) {
     if (KNOWN_MEMBERS.has(name)) continue;
-    if (typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number')
-      extensions[name] = value;
+    if (typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number') extensions[name] = value;
   }
   return extensions;
 }

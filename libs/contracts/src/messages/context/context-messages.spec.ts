@@ -2,12 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createEnvelope, envelopeKey, parseEnvelope, serializeEnvelope } from '../../envelope/envelope-codec';
 import { ContractValidationError } from '../../envelope/validation-error';
 import { TOPICS } from '../../topics/topics';
-import {
-  MAX_FACT_VALUE_CHARS,
-  contextFactRecorded,
-  contextQueryRequested,
-  contextUpdated,
-} from './context-messages';
+import { MAX_FACT_VALUE_CHARS, contextFactRecorded, contextQueryRequested, contextUpdated } from './context-messages';
 
 const meta = { source: 'spec', correlationId: 'c-1' };
 const about = { kind: 'Service', id: 'payments-db-proxy' };
@@ -24,16 +19,10 @@ function issuesOf(run: () => unknown): string[] {
 
 describe('context contracts', () => {
   it('keys facts by the entity they are about and defaults scopes to none', () => {
-    const envelope = createEnvelope(
-      contextFactRecorded,
-      { about, attribute: 'pool.size', value: 20, confidence: 0.9, scopes: [] },
-      meta,
-    );
+    const envelope = createEnvelope(contextFactRecorded, { about, attribute: 'pool.size', value: 20, confidence: 0.9, scopes: [] }, meta);
     expect(envelopeKey(contextFactRecorded, envelope)).toBe('payments-db-proxy');
     expect(envelope.payload.scopes).toEqual([]);
-    expect(parseEnvelope(TOPICS.contextFacts, serializeEnvelope(envelope)).envelope.payload).toEqual(
-      envelope.payload,
-    );
+    expect(parseEnvelope(TOPICS.contextFacts, serializeEnvelope(envelope)).envelope.payload).toEqual(envelope.payload);
   });
 
   it('names the offending fields of a bad fact', () => {
@@ -57,17 +46,9 @@ describe('context contracts', () => {
   it('rejects oversized values and facts that say nothing', () => {
     const big = 'x'.repeat(MAX_FACT_VALUE_CHARS);
     expect(
-      issuesOf(() =>
-        createEnvelope(
-          contextFactRecorded,
-          { about, attribute: 'a', value: big, confidence: 1, scopes: [] },
-          meta,
-        ),
-      ),
+      issuesOf(() => createEnvelope(contextFactRecorded, { about, attribute: 'a', value: big, confidence: 1, scopes: [] }, meta)),
     ).toEqual([expect.stringMatching(/^payload\.value: must be at most 16384 characters/)]);
-    expect(
-      issuesOf(() => createEnvelope(contextFactRecorded, { about, confidence: 1 } as never, meta)),
-    ).toEqual([
+    expect(issuesOf(() => createEnvelope(contextFactRecorded, { about, confidence: 1 } as never, meta))).toEqual([
       expect.stringMatching(/^payload\.attribute: a fact needs an attribute, a relationship or text/),
     ]);
   });

@@ -16,9 +16,7 @@ export const MAX_FACT_TEXT_CHARS = 4_000;
  * Kinds are PascalCase names (Service, Deployment, Incident, Customer, Ticket, Team, Agent, or a kind the
  * context-graph deployment adds); which kinds are accepted is the context-graph's configuration, not the contract's.
  */
-export const entityKindSchema = z
-  .string()
-  .regex(/^[A-Z][A-Za-z0-9]{0,63}$/, 'must be a PascalCase entity kind, e.g. Service');
+export const entityKindSchema = z.string().regex(/^[A-Z][A-Za-z0-9]{0,63}$/, 'must be a PascalCase entity kind, e.g. Service');
 
 /** Relationship types are UPPER_SNAKE names (DEPENDS_ON, OWNS, AFFECTS, ...). */
 export const relationshipTypeSchema = z
@@ -58,13 +56,10 @@ export const factBodySchema = z
     sourceEvent: z.string().min(1).max(400).optional(),
   })
   .strict()
-  .refine(
-    (fact) => fact.relationship !== undefined || fact.attribute !== undefined || fact.text !== undefined,
-    {
-      message: 'a fact needs an attribute, a relationship or text',
-      path: ['attribute'],
-    },
-  )
+  .refine((fact) => fact.relationship !== undefined || fact.attribute !== undefined || fact.text !== undefined, {
+    message: 'a fact needs an attribute, a relationship or text',
+    path: ['attribute'],
+  })
   .refine((fact) => fact.value === undefined || fact.attribute !== undefined, {
     message: 'a value needs an attribute',
     path: ['attribute'],
@@ -176,8 +171,7 @@ export const contextQueryAnswered = defineMessage({
   type: CONTEXT_QUERY_ANSWERED,
   version: 1,
   topic: TOPICS.contextQueries,
-  summary:
-    'The answer to a context query (bus.reply): entities, edges and facts, most recent and confident first; or an error.',
+  summary: 'The answer to a context query (bus.reply): entities, edges and facts, most recent and confident first; or an error.',
   payload: z
     .object({
       ok: z.boolean(),
@@ -202,8 +196,7 @@ export const contextUpdated = defineMessage({
   type: CONTEXT_UPDATED,
   version: 1,
   topic: TOPICS.contextUpdates,
-  summary:
-    'A new fact relevant to an in-flight task (about one of its entities, or something they DEPEND_ON).',
+  summary: 'A new fact relevant to an in-flight task (about one of its entities, or something they DEPEND_ON).',
   payload: z
     .object({
       workflowId: z.uuid(),

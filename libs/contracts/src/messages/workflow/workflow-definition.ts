@@ -211,13 +211,7 @@ function ensureUniqueIds(items: ReadonlyArray<{ id: string }>, ctx: z.Refinement
 }
 
 /** Every `$.steps.<id>` reference must name a step that runs earlier. */
-function checkReferences(
-  mapping: unknown,
-  earlier: ReadonlySet<string>,
-  index: number,
-  path: PropertyKey[],
-  ctx: z.RefinementCtx,
-): void {
+function checkReferences(mapping: unknown, earlier: ReadonlySet<string>, index: number, path: PropertyKey[], ctx: z.RefinementCtx): void {
   if (typeof mapping === 'string') {
     const referenced = /^\$\.steps\.([^.[\]]+)/.exec(mapping)?.[1];
     if (referenced !== undefined && !earlier.has(referenced)) {

@@ -25,9 +25,7 @@ export const workflowStarted = defineMessage({
   version: 1,
   topic: TOPICS.workflowEvents,
   summary: 'A workflow was accepted and persisted.',
-  payload: z
-    .object({ workflowId: z.uuid(), definition: workflowDefinitionSchema, input: jsonValueSchema })
-    .strict(),
+  payload: z.object({ workflowId: z.uuid(), definition: workflowDefinitionSchema, input: jsonValueSchema }).strict(),
   key: byWorkflow,
 });
 
@@ -53,9 +51,7 @@ export const stepCompleted = defineMessage({
   version: 1,
   topic: TOPICS.workflowEvents,
   summary: 'A step attempt produced its output.',
-  payload: z
-    .object({ ...stepRef, agentId: identifierSchema, output: jsonValueSchema, confidence: z.number().min(0).max(1) })
-    .strict(),
+  payload: z.object({ ...stepRef, agentId: identifierSchema, output: jsonValueSchema, confidence: z.number().min(0).max(1) }).strict(),
   key: byWorkflow,
 });
 
