@@ -7,13 +7,10 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnApp, type SpawnedApp } from '@baton/testing';
 import { up } from '../infra/infra';
+import { parseStartOptions } from './start-options';
 
 const ROOT = join(__dirname, '..', '..');
 const LOG_DIR = join(ROOT, '.baton', 'logs');
-const DEV_API_KEY = process.env['BATON_API_KEYS']?.split(',')[0] ?? 'baton-local-dev-key-please-change';
-const ROUTER_PORT = Number(process.env['ROUTER_PORT'] ?? 3100);
-const RUNNER_PORT = Number(process.env['RUNNER_PORT'] ?? 3200);
-const CONTEXT_GRAPH_PORT = Number(process.env['CONTEXT_GRAPH_PORT'] ?? 3300);
 
 const say = (line = ''): void => {
   process.stdout.write(`${line}\n`);
@@ -27,7 +24,7 @@ interface WorkflowView {
 }
 
 async function main(): Promise<void> {
-  const once = process.argv.includes('--once');
+  const { once, apiKey, ports } = parseStartOptions(process.argv.slice(2), process.env);
   say('Baton: bringing up infrastructure (the first run downloads Kafka and Neo4j from Maven Central) ...');
   const { endpoints } = await up((message) => say(`  ${message}`));
   say(`  infrastructure ready (${endpoints.mode}): kafka ${endpoints.kafka.brokers.join(',')}, postgres, neo4j ${endpoints.neo4j.uri}`);
@@ -39,7 +36,7 @@ async function main(): Promise<void> {
     NEO4J_URI: endpoints.neo4j.uri,
     NEO4J_USER: endpoints.neo4j.user,
     NEO4J_PASSWORD: endpoints.neo4j.password,
-    BATON_API_KEYS: process.env['BATON_API_KEYS'] ?? DEV_API_KEY,
+    BATON_API_KEYS: process.env['BATON_API_KEYS'] || apiKey,
   };
   say('Baton: starting apps ...');
   const apps: SpawnedApp[] = [];
@@ -51,27 +48,27 @@ async function main(): Promise<void> {
       await spawnApp({
         name: 'router',
         entry: 'apps/router/src/main.ts',
-        port: ROUTER_PORT,
+        port: ports.router,
         logDir: LOG_DIR,
-        env: { ...common, ROUTER_PORT: String(ROUTER_PORT) },
+        env: { ...common, ROUTER_PORT: String(ports.router) },
       }),
     );
     apps.push(
       await spawnApp({
         name: 'agent-runner',
         entry: 'apps/agent-runner/src/main.ts',
-        port: RUNNER_PORT,
+        port: ports.runner,
         logDir: LOG_DIR,
-        env: { ...common, RUNNER_PORT: String(RUNNER_PORT) },
+        env: { ...common, RUNNER_PORT: String(ports.runner) },
       }),
     );
     apps.push(
       await spawnApp({
         name: 'context-graph',
         entry: 'apps/context-graph/src/main.ts',
-        port: CONTEXT_GRAPH_PORT,
+        port: ports.contextGraph,
         logDir: LOG_DIR,
-        env: { ...common, CONTEXT_GRAPH_PORT: String(CONTEXT_GRAPH_PORT) },
+        env: { ...common, CONTEXT_GRAPH_PORT: String(ports.contextGraph) },
       }),
     );
   } catch (error) {
@@ -82,7 +79,7 @@ async function main(): Promise<void> {
 
   const [routerApp, runnerApp] = apps as [SpawnedApp, SpawnedApp];
   const router = routerApp.baseUrl;
-  const headers = { authorization: `Bearer ${DEV_API_KEY}`, 'content-type': 'application/json' };
+  const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
   const example = readFileSync(join(__dirname, 'example-workflow.json'), 'utf8');
   // The router refuses capabilities no agent announced yet: wait for the runner's first heartbeat to reach it.
   await agentsListed(`${router}/agents`, headers, capabilitiesIn(example));
@@ -98,10 +95,10 @@ async function main(): Promise<void> {
 
   say(`
 Where to look:
-  API docs        ${router}/docs   (API key: ${DEV_API_KEY})
-  a workflow      curl -H 'authorization: Bearer ${DEV_API_KEY}' ${router}/workflows/${id}
+  API docs        ${router}/docs   (API key: ${apiKey})
+  a workflow      curl -H 'authorization: Bearer ${apiKey}' ${router}/workflows/${id}
   health          ${router}/health/ready   ${runnerApp.baseUrl}/health/ready
-  context graph   curl -H 'authorization: Bearer ${DEV_API_KEY}' 'http://127.0.0.1:${CONTEXT_GRAPH_PORT}/facts?q=pool'   (docs at /docs)
+  context graph   curl -H 'authorization: Bearer ${apiKey}' 'http://127.0.0.1:${ports.contextGraph}/facts?q=pool'   (docs at /docs)
   app logs        ${LOG_DIR}/   (JSON lines, with correlationId and traceId)
   infra logs      .baton/infra/logs/
   the event log   kcat -b ${endpoints.kafka.brokers[0]} -C -t baton.workflow.events -e
