@@ -68,7 +68,7 @@ function apply(workflows: Map<string, ProjectedWorkflow>, type: string, p: Paylo
       return;
     case 'workflow.step.cancelled':
       // A timed-out attempt is cancelled at the agent and then fails or retries.
-      if (p['reason'] !== 'timed_out') step().status = 'cancelled';
+      if (p['reason'] !== 'timed_out') Object.assign(step(), { status: 'cancelled', attempt: Number(p['attempt']) });
       return;
     case 'workflow.completed':
       workflow.status = 'completed';

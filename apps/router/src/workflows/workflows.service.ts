@@ -468,6 +468,8 @@ export class WorkflowsService {
       const step = t.find(stepId);
       if (!step) continue;
       if (step.status === 'dispatched') this.cancelAttempt(t, step, 'superseded', meta);
+      // No agent holds an attempt that waits for an agent or a retry, or that this batch readied: only the log hears of it.
+      else this.announceCancelled(t, step, 'superseded', meta);
       step.status = 'cancelled';
       step.deadlineAt = null;
       step.notBefore = null;
@@ -581,6 +583,13 @@ export class WorkflowsService {
     settled: ((assigned: boolean) => void) | undefined,
   ): void {
     const { workflow } = t;
+    // Choices arrive when the transaction writes, after every result of its batch was applied: a later one may have
+    // cancelled this step, started another attempt of it or ended the workflow. Such a choice is dropped.
+    const open = step.status === 'pending' || step.status === 'waiting_for_agent';
+    if (workflow.status !== 'running' || !open || step.taskId !== taskId) {
+      settled?.(false);
+      return;
+    }
     const now = new Date();
     if ('reason' in choice) {
       const firstWait = step.status !== 'waiting_for_agent';
@@ -774,9 +783,14 @@ export class WorkflowsService {
   private cancelAttempt(t: Transition, step: WorkflowStepEntity, reason: CancelReason, meta: EnvelopeMeta): void {
     if (!step.taskId) return;
     const ref = { taskId: step.taskId, workflowId: step.workflowId, stepId: step.stepId, attempt: step.attempt };
-    const stepMeta = { ...meta, stepId: step.stepId };
-    t.emit(taskCancelRequested, { ...ref, ...(step.agentId ? { agentId: step.agentId } : {}), reason }, stepMeta);
-    t.emit(stepCancelled, { ...ref, reason }, stepMeta);
+    t.emit(taskCancelRequested, { ...ref, ...(step.agentId ? { agentId: step.agentId } : {}), reason }, { ...meta, stepId: step.stepId });
+    this.announceCancelled(t, step, reason, meta);
+  }
+
+  private announceCancelled(t: Transition, step: WorkflowStepEntity, reason: CancelReason, meta: EnvelopeMeta): void {
+    if (!step.taskId) return;
+    const ref = { taskId: step.taskId, workflowId: step.workflowId, stepId: step.stepId, attempt: step.attempt };
+    t.emit(stepCancelled, { ...ref, reason }, { ...meta, stepId: step.stepId });
   }
 
   /** The step row if `taskId` is its current, still-open attempt; stale or duplicate results get undefined. */
