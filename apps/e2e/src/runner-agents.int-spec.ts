@@ -118,6 +118,8 @@ describe('agent runner, end to end', () => {
           return { ...openAiText('{"severity":"low","confidence":0.7}'), delayMs: 400 };
         case 'cancel':
           return { ...openAiText('{"severity":"low","confidence":0.7}'), delayMs: 8_000 };
+        case 'held':
+          return { ...openAiText('{"severity":"low","confidence":0.7}'), delayMs: 1_500 };
         default:
           return openAiText('{"severity":"low","confidence":0.77}');
       }
@@ -440,6 +442,41 @@ describe('agent runner, end to end', () => {
     const cancelledIds = [running.taskId, unseen.taskId];
     expect(seen['results']!.filter((envelope) => cancelledIds.includes(envelope.payload['taskId'] as string))).toEqual([]);
     expect(seen['usage']!.filter((envelope) => cancelledIds.includes(envelope.payload['taskId'] as string))).toEqual([]);
+  });
+
+  it('leaves its copy of an attempt alone when the cancellation names another agent (the one the task was moved from)', async () => {
+    const cancelFor = (task: { taskId: string; workflowId: string }, agentId: string) =>
+      bus.publish(
+        taskCancelRequested,
+        createEnvelope(
+          taskCancelRequested,
+          { ...task, stepId: 'step-1', attempt: 1, agentId, reason: 'superseded' },
+          { source: 'e2e', correlationId: task.workflowId, workflowId: task.workflowId },
+        ),
+      );
+    // A task for the gone agent, keyed (and so ordered) like the cancellation: once it is answered, the runner has read it.
+    const behindCancellation = async (): Promise<void> => {
+      const marker = await assign('triage', {}, { agentId: 'gone-agent' });
+      expect((await resultOf(marker.taskId)).payload).toMatchObject({ error: { code: 'unknown_agent' } });
+    };
+    const abortsBefore = models.clientAborts;
+
+    // The cancellation is read before the reassigned copy arrives.
+    const moved = { taskId: randomUUID(), workflowId: randomUUID() };
+    await cancelFor(moved, 'gone-agent');
+    await behindCancellation();
+    await assign('triage', {}, { ...moved, agentId: 'triager' });
+    expect((await resultOf(moved.taskId)).type).toBe('task.completed');
+
+    // The cancellation is read while the reassigned copy runs.
+    const running = await assign('triage', { scenario: 'held' }, { agentId: 'triager' });
+    await expectEventually(() =>
+      expect(models.requestsFor('openai').some((request) => JSON.stringify(request.body).includes('scenario=held'))).toBe(true),
+    );
+    await cancelFor(running, 'gone-agent');
+    await behindCancellation();
+    expect((await resultOf(running.taskId)).type).toBe('task.completed');
+    expect(models.clientAborts).toBe(abortsBefore);
   });
 
   it('fails an attempt that outlives its timeoutMs as retryable, aborting the model call', async () => {

@@ -43,7 +43,9 @@ export class TasksService implements BeforeApplicationShutdown, OnApplicationShu
   private readonly logger = new Logger(TasksService.name);
   private readonly agents: ReadonlyMap<string, AgentDefinition>;
   private readonly slots = new Map<string, AgentSlots>();
-  private readonly running = new Map<string, AbortController>();
+  /** Running attempts by attempt key, with the agent each was given to. */
+  private readonly running = new Map<string, { controller: AbortController; agentId: string }>();
+  /** Cancellations of attempts not seen yet, by cancellation key (attempt and, when named, agent). */
   private readonly cancelled = new Set<string>();
   private readonly pending = new Set<Promise<void>>();
   private readonly source: string;
@@ -98,7 +100,7 @@ export class TasksService implements BeforeApplicationShutdown, OnApplicationShu
   async accept(envelope: Envelope<AssignedTask>): Promise<void> {
     const task = envelope.payload;
     const key = attemptKey(task.taskId, task.attempt);
-    if (this.cancelled.delete(key)) {
+    if (this.takeCancellation(key, task.agentId)) {
       this.logger.log({ msg: 'task was cancelled before it started; not executed', taskId: task.taskId, attempt: task.attempt });
       return;
     }
@@ -121,12 +123,12 @@ export class TasksService implements BeforeApplicationShutdown, OnApplicationShu
     const agent = chosen;
     const slots = this.slots.get(agent.id) ?? new AgentSlots(agent.maxConcurrency);
     await slots.acquire();
-    if (this.cancelled.delete(key)) {
+    if (this.takeCancellation(key, agent.id)) {
       slots.release();
       return;
     }
     const controller = new AbortController();
-    this.running.set(key, controller);
+    this.running.set(key, { controller, agentId: agent.id });
     // A hung tool or model never holds a slot past the attempt's own deadline.
     const deadline = setTimeout(() => controller.abort(TIMED_OUT), task.timeoutMs);
     const done = this.runAndPublish(agent, envelope, controller.signal)
@@ -140,20 +142,42 @@ export class TasksService implements BeforeApplicationShutdown, OnApplicationShu
     this.pending.add(done);
   }
 
-  /** Abandons an attempt: its model calls are aborted and nothing is published for it. */
+  /**
+   * Abandons an attempt: its model calls are aborted and nothing is published
+   * for it. A cancellation naming an agent stops only that agent's copy: when
+   * the router moves a task away from an agent that stopped heartbeating, it
+   * cancels the attempt there and gives the same attempt to another agent,
+   * possibly on this runner.
+   */
   cancel(request: PayloadOf<typeof taskCancelRequested>): void {
     const key = attemptKey(request.taskId, request.attempt);
-    const controller = this.running.get(key);
-    if (controller) {
-      controller.abort();
+    const running = this.running.get(key);
+    if (running && (request.agentId === undefined || request.agentId === running.agentId)) {
+      running.controller.abort();
       this.logger.log({ msg: 'task cancelled while running', taskId: request.taskId, attempt: request.attempt, reason: request.reason });
       return;
     }
-    this.cancelled.add(key);
+    if (running) {
+      this.logger.log({
+        msg: "cancellation of another agent's copy of a running attempt; it keeps running here",
+        taskId: request.taskId,
+        attempt: request.attempt,
+        agentId: running.agentId,
+        cancelledAgentId: request.agentId,
+      });
+    }
+    this.cancelled.add(cancellationKey(key, request.agentId));
     if (this.cancelled.size > MAX_REMEMBERED_CANCELLATIONS) {
       const oldest = this.cancelled.values().next().value;
       if (oldest !== undefined) this.cancelled.delete(oldest);
     }
+  }
+
+  /** Whether the attempt was cancelled for every copy or for this agent's (forgetting it once used). */
+  private takeCancellation(key: string, agentId: string | undefined): boolean {
+    const forAny = this.cancelled.delete(cancellationKey(key, undefined));
+    const forAgent = agentId !== undefined && this.cancelled.delete(cancellationKey(key, agentId));
+    return forAny || forAgent;
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -162,7 +186,7 @@ export class TasksService implements BeforeApplicationShutdown, OnApplicationShu
     const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), this.config.drainTimeoutMs).unref());
     if ((await Promise.race([Promise.all([...this.pending]), timeout])) === 'timeout') {
       this.logger.warn({ msg: 'drain timed out; abandoning running tasks (the router retries them)', running: this.pending.size });
-      for (const controller of this.running.values()) controller.abort();
+      for (const { controller } of this.running.values()) controller.abort();
     }
   }
 
@@ -328,4 +352,9 @@ export class TasksService implements BeforeApplicationShutdown, OnApplicationShu
 
 function attemptKey(taskId: string, attempt: number): string {
   return `${taskId}#${attempt}`;
+}
+
+/** An attempt's cancellation for one agent's copy, or (no agent named) for every copy. */
+function cancellationKey(attempt: string, agentId: string | undefined): string {
+  return `${attempt}@${agentId ?? '*'}`;
 }
