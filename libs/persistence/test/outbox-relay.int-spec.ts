@@ -45,6 +45,32 @@ class SwitchablePublisher implements OutboxPublisher {
   }
 }
 
+/** A publisher that holds every batch while closed, to catch a relay mid-publish. */
+class GatedPublisher implements OutboxPublisher {
+  private gate: Promise<void> | undefined;
+  private open: (() => void) | undefined;
+  waiting = 0;
+
+  constructor(private readonly inner: OutboxPublisher) {}
+
+  close(): void {
+    this.gate = new Promise((resolve) => (this.open = resolve));
+  }
+
+  reopen(): void {
+    this.open?.();
+    this.gate = undefined;
+  }
+
+  async publishRecords(records: readonly OutboxRecord[]): Promise<void> {
+    if (this.gate) {
+      this.waiting += 1;
+      await this.gate;
+    }
+    await this.inner.publishRecords(records);
+  }
+}
+
 describe('Outbox and OutboxRelay on real Postgres and Kafka', () => {
   const schema = uniqueSchema('outbox');
   const prefix = `t${randomBytes(4).toString('hex')}.`;
@@ -347,5 +373,49 @@ describe('Outbox and OutboxRelay on real Postgres and Kafka', () => {
     const afterHandOver = completed(randomUUID());
     await enqueueAll([afterHandOver]);
     await eventually('published by b', async () => (received([afterHandOver.id]).length === 1 ? true : undefined));
+  });
+
+  it('forgets rows handed to it when it loses the lock: back in the lead, it does not send again what another relay sent', async () => {
+    const gated = new GatedPublisher(publisher);
+    const first = relay({ pollIntervalMs: 50 }, gated, 'relay-c');
+    first.start();
+    await eventually('relay c to lead and drain', async () => (first.isLeader && (await unpublished()) === 0 ? true : undefined));
+    // Committed elsewhere (no hand-off): relay c reads them from the table.
+    const elsewhere = createTestDataSource(url, schema, 'outbox-elsewhere-2');
+    extraSources.push(elsewhere);
+    await initializeDataSource(elsewhere);
+    const commitElsewhere = async (envelope: Completed): Promise<OutboxMessage> => {
+      await elsewhere.transaction((manager) => outbox.enqueue(manager, workflowCompleted, envelope));
+      return row(envelope.id);
+    };
+
+    // Relay c is caught publishing one row while another is handed to it.
+    gated.close();
+    await commitElsewhere(completed(randomUUID()));
+    await eventually('relay c mid-publish', async () => (gated.waiting === 1 ? true : undefined));
+    const handed = completed(randomUUID());
+    const stored = await commitElsewhere(handed);
+    expect(
+      first.handOff([
+        { seq: String(stored.seq), topic: stored.topic, key: stored.messageKey, value: stored.value, headers: stored.headers },
+      ]),
+    ).toBe(true);
+
+    // Its session dies (and the lock with it); relay d takes over and publishes both rows.
+    await dataSource.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'relay-c-outbox-relay'`);
+    await eventually('relay c to lose the lead', async () => (first.isLeader ? undefined : true));
+    const second = relay({ pollIntervalMs: 50 }, publisher, 'relay-d');
+    second.start();
+    await eventually('the handed row published by relay d', async () => (received([handed.id]).length === 1 ? true : undefined));
+    await eventually('rows marked', async () => ((await unpublished()) === 0 ? true : undefined));
+
+    // Relay c finishes its publish, leads again once d stops, and publishes what is new.
+    gated.reopen();
+    await second.stop();
+    await eventually('relay c to lead again', async () => (first.isLeader ? true : undefined));
+    const marker = completed(randomUUID());
+    await enqueueAll([marker]);
+    await eventually('a new row published by relay c', async () => (received([marker.id]).length === 1 ? true : undefined));
+    expect(received([handed.id])).toHaveLength(1);
   });
 });

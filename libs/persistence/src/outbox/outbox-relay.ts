@@ -311,7 +311,7 @@ export class OutboxRelay implements OutboxHandoffTarget {
       this.logger.warn(`outbox relay for schema ${this.schema} lost its connection: ${describeError(error)}`);
       if (this.client === client) {
         this.client = undefined;
-        this.leader = false;
+        this.loseLeadership();
       }
       client.end().catch(() => undefined);
       this.wake.notify();
@@ -341,7 +341,18 @@ export class OutboxRelay implements OutboxHandoffTarget {
   private async disconnect(): Promise<void> {
     const client = this.client;
     this.client = undefined;
-    this.leader = false;
+    this.loseLeadership();
     if (client) await client.end().catch(() => undefined);
+  }
+
+  /**
+   * Without the lock, rows handed over are no longer this relay's to send:
+   * another publisher may send (and mark) them meanwhile, and sending them
+   * after taking the lock back would repeat them behind newer rows of their
+   * keys. Unpublished ones wait in the table for whoever publishes next.
+   */
+  private loseLeadership(): void {
+    this.leader = false;
+    this.handed = [];
   }
 }
