@@ -1,14 +1,32 @@
 import type { Consumer, EachBatchPayload } from 'kafkajs';
-import { TOPICS, agentHeartbeat, createEnvelope, serializeEnvelope } from '@baton/contracts';
+import { TOPICS, agentHeartbeat, createEnvelope, serializeEnvelope, withPayloadRef } from '@baton/contracts';
 import { startTelemetry } from '@baton/telemetry';
 import { OnDemandMetricReader } from '@baton/telemetry/testing';
-import { resolveBusConfig } from './bus-config';
+import { type RetryConfig, resolveBusConfig } from './bus-config';
 import type { BusStats, ConsumedMessage } from './bus-types';
-import { KafkaSubscription } from './kafka-subscription';
+import { type DeadLetterRecord, KafkaSubscription } from './kafka-subscription';
+import { HEADERS } from './message-headers';
 
 type Offsets = Array<{ topic: string; partition: number; offset: string }>;
 
 type BatchEnd = (event: { payload: { topic: string; partition: number; offsetLag: string } }) => void;
+
+const heartbeat = () =>
+  createEnvelope(
+    agentHeartbeat,
+    {
+      agentId: 'a1',
+      instanceId: 'i1',
+      team: 't',
+      capabilities: ['c'],
+      scopes: [],
+      models: ['m'],
+      maxConcurrency: 1,
+      inFlight: 0,
+      startedAt: new Date(0).toISOString(),
+    },
+    { source: 'spec', correlationId: 'heartbeat:a1', agentId: 'a1' },
+  );
 
 /**
  * kafkajs's consumer as far as KafkaSubscription uses it: `run` hands over the batch callback, every
@@ -40,26 +58,12 @@ function fakeConsumer() {
       events.push('disconnected');
     },
   } as unknown as Consumer;
-  /** Valid heartbeats at `offsets`, or `value` as it is (garbage, say). */
-  const deliver = (partition: number, offsets: number[], value?: Buffer): Promise<void> => {
+  /** Valid heartbeats at `offsets`, or `value` as it is (garbage, say), for every offset or those it returns one for. */
+  const deliver = (partition: number, offsets: number[], value?: Buffer | ((offset: number) => Buffer | undefined)): Promise<void> => {
     if (!eachBatch) throw new Error('the subscription has not started');
     const messages = offsets.map((offset) => {
-      const envelope = createEnvelope(
-        agentHeartbeat,
-        {
-          agentId: 'a1',
-          instanceId: 'i1',
-          team: 't',
-          capabilities: ['c'],
-          scopes: [],
-          models: ['m'],
-          maxConcurrency: 1,
-          inFlight: 0,
-          startedAt: new Date(0).toISOString(),
-        },
-        { source: 'spec', correlationId: 'heartbeat:a1', agentId: 'a1' },
-      );
-      return { offset: String(offset), key: Buffer.from('a1'), value: value ?? serializeEnvelope(envelope), headers: {} };
+      const given = typeof value === 'function' ? value(offset) : value;
+      return { offset: String(offset), key: Buffer.from('a1'), value: given ?? serializeEnvelope(heartbeat()), headers: {} };
     });
     return eachBatch({
       batch: { topic: TOPICS.agentHeartbeats, partition, messages },
@@ -74,20 +78,32 @@ function fakeConsumer() {
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-async function started(consumer: Consumer, handled: string[], warnings: string[] = []): Promise<KafkaSubscription> {
+interface StartOptions {
+  warnings?: string[];
+  deadLetters?: DeadLetterRecord[];
+  retry?: RetryConfig;
+  /** The per-message handler (a failed batch falls back to it); by default it records the message in `handled` as the batch handler does. */
+  handle?: (message: ConsumedMessage, subscription: KafkaSubscription) => Promise<void>;
+  /** Makes the batch handler throw this, so every batch is handled message by message. */
+  batchFails?: Error;
+}
+
+async function started(consumer: Consumer, handled: string[], options: StartOptions = {}): Promise<KafkaSubscription> {
+  const { warnings = [], deadLetters = [] } = options;
   const stats: BusStats = { published: 0, consumed: 0, handled: 0, retried: 0, deadLettered: 0 };
   const record = async (messages: readonly ConsumedMessage[]): Promise<void> => {
     handled.push(...messages.map((m) => `${m.partition}@${m.offset}`));
   };
-  const subscription = new KafkaSubscription(
+  const subscription: KafkaSubscription = new KafkaSubscription(
     'spec-group',
     [TOPICS.agentHeartbeats],
-    (message) => record([message]),
+    (message) => (options.handle === undefined ? record([message]) : options.handle(message, subscription)),
     {
       consumer,
       config: resolveBusConfig({
         brokers: ['127.0.0.1:9092'],
         clientId: 'spec',
+        ...(options.retry === undefined ? {} : { retry: options.retry }),
         logger: {
           info: () => undefined,
           warn: (message, fields) => warnings.push(`${message} ${JSON.stringify(fields)}`),
@@ -95,10 +111,15 @@ async function started(consumer: Consumer, handled: string[], warnings: string[]
         },
       }),
       stats,
-      sendDeadLetter: async () => undefined,
+      sendDeadLetter: async (deadLetter) => {
+        deadLetters.push(deadLetter);
+      },
       onClosed: () => undefined,
     },
-    record,
+    async (messages) => {
+      if (options.batchFails !== undefined) throw options.batchFails;
+      await record(messages);
+    },
   );
   await subscription.start({ fromBeginning: false, partitionsConsumedConcurrently: 1 });
   return subscription;
@@ -146,7 +167,7 @@ describe('KafkaSubscription offset commits', () => {
   it('goes on committing after a failed commit (a rebalance: the next owner redelivers)', async () => {
     const { consumer, commits, deliver } = fakeConsumer();
     const warnings: string[] = [];
-    await started(consumer, [], warnings);
+    await started(consumer, [], { warnings });
     await deliver(0, [0]);
     await deliver(0, [1]);
     commits[0]?.answer(new Error('The coordinator is not aware of this member'));
@@ -214,5 +235,93 @@ describe('KafkaSubscription metrics', () => {
     const closed = subscription.close();
     for (const commit of commits) commit.answer();
     await closed;
+  });
+});
+
+/** Answers every commit, those the answers let through included, until `closed` settles. */
+async function answerCommitsUntil(commits: ReturnType<typeof fakeConsumer>['commits'], closed: Promise<void>): Promise<void> {
+  let done = false;
+  void closed.then(() => {
+    done = true;
+  });
+  for (let answered = 0; !done; await tick()) {
+    for (; answered < commits.length; answered += 1) commits[answered]?.answer();
+  }
+  await closed;
+}
+
+describe('KafkaSubscription with a failing batch handler', () => {
+  const committed = (commits: ReturnType<typeof fakeConsumer>['commits']) =>
+    commits.flatMap((c) => c.offsets.map((o) => `${o.partition}@${o.offset}`));
+
+  it("does not commit past a message left mid-retry by close(), the batch's last one", async () => {
+    const { consumer, commits, deliver } = fakeConsumer();
+    const handled: string[] = [];
+    const deadLetters: DeadLetterRecord[] = [];
+    let closed: Promise<void> | undefined;
+    await started(consumer, handled, {
+      deadLetters,
+      batchFails: new Error('batch failed'),
+      retry: { maxAttempts: 5, initialBackoffMs: 1000, maxBackoffMs: 1000 },
+      handle: async (message, subscription) => {
+        if (message.offset === '0') {
+          handled.push(`${message.partition}@${message.offset}`);
+          return;
+        }
+        closed = subscription.close();
+        throw new Error('store briefly down');
+      },
+    });
+    await deliver(0, [0, 1]);
+    if (closed === undefined) throw new Error('offset 1 never reached the per-message handler');
+    await answerCommitsUntil(commits, closed);
+    expect(handled).toEqual(['0@0']);
+    expect(deadLetters).toEqual([]);
+    expect(committed(commits)).toEqual(['0@1']);
+  });
+
+  it('still commits past the invalid messages at the end of a batch handled message by message', async () => {
+    const { consumer, commits, deliver } = fakeConsumer();
+    const handled: string[] = [];
+    const deadLetters: DeadLetterRecord[] = [];
+    const subscription = await started(consumer, handled, { deadLetters, batchFails: new Error('batch failed') });
+    await deliver(0, [0, 1], (offset) => (offset === 1 ? Buffer.from('not json') : undefined));
+    await answerCommitsUntil(commits, subscription.close());
+    expect(handled).toEqual(['0@0']);
+    expect(deadLetters.map((d) => d.headers[HEADERS.dlqSourceOffset])).toEqual(['1']);
+    expect(committed(commits)).toEqual(['0@1', '0@2']);
+  });
+});
+
+describe('KafkaSubscription batches with a claim check', () => {
+  const claimChecked = () =>
+    JSON.stringify(
+      withPayloadRef(heartbeat(), {
+        version: 1,
+        store: 'postgres',
+        id: '00000000-0000-4000-8000-000000000000',
+        bytes: 2,
+        sha256: 'a'.repeat(64),
+      }),
+    );
+
+  // Valid JSON for the same envelope, as other JSON printers (or escaping ones) may write it.
+  it.each([
+    ['as JSON.stringify writes it', claimChecked()],
+    ['with a space before the colon', claimChecked().replace('"payloadRef":', '"payloadRef" :')],
+    ['with its key escaped', claimChecked().replace('"payloadRef":', '"payload\\u0052ef":')],
+  ])('hands a claim-checked envelope (%s) to the per-message path, which dead-letters it without a claim store', async (_, json) => {
+    expect((JSON.parse(json) as { payloadRef?: unknown }).payloadRef).toBeDefined();
+    const { consumer, commits, deliver } = fakeConsumer();
+    const handled: string[] = [];
+    const deadLetters: DeadLetterRecord[] = [];
+    const subscription = await started(consumer, handled, { deadLetters });
+    await deliver(0, [0, 1, 2], (offset) => (offset === 1 ? Buffer.from(json) : undefined));
+    await answerCommitsUntil(commits, subscription.close());
+    expect(handled).toEqual(['0@0', '0@2']);
+    expect(deadLetters.map((d) => [d.headers[HEADERS.dlqSourceOffset], d.headers[HEADERS.dlqReason]])).toEqual([
+      ['1', expect.stringContaining('no claim store configured')],
+    ]);
+    expect(commits.at(-1)?.offsets).toEqual([{ topic: TOPICS.agentHeartbeats, partition: 0, offset: '3' }]);
   });
 });

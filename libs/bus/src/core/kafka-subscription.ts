@@ -1,7 +1,14 @@
 import { extractTraceContext } from '@baton/telemetry';
-import { ContractValidationError, type DecodedEnvelope, type ParsedEnvelope, decodeEnvelope, dlqTopic } from '@baton/contracts';
+import {
+  ContractValidationError,
+  type DecodedEnvelope,
+  type ParsedEnvelope,
+  completeEnvelope,
+  decodeEnvelope,
+  dlqTopic,
+} from '@baton/contracts';
 import { context as otelContext, type Span, trace } from '@opentelemetry/api';
-import type { Consumer, EachBatchPayload, EachMessagePayload } from 'kafkajs';
+import type { Consumer, EachBatchPayload, EachMessagePayload, KafkaMessage } from 'kafkajs';
 import { backoffDelayMs } from './backoff';
 import type { ResolvedBusConfig } from './bus-config';
 import { ConsumerLag, countDeadLettered } from './bus-metrics';
@@ -29,6 +36,11 @@ export interface SubscriptionDeps {
 
 /** What happened to one delivery; only `abandoned` leaves the offset uncommitted. */
 type Outcome = 'handled' | 'dead-lettered' | 'abandoned';
+
+/** A message of an inline batch: its envelope, or why it is not valid. */
+type BatchMessage = { message: KafkaMessage } & (
+  { parsed: ParsedEnvelope; invalid?: undefined } | { parsed?: undefined; invalid: ContractValidationError }
+);
 
 /**
  * One consumer group member. Every message ends handled or dead-lettered and
@@ -117,8 +129,8 @@ export class KafkaSubscription implements Subscription {
     this.inFlight += 1;
     try {
       const { topic, partition } = batch;
-      const valid: { payload: EachMessagePayload; consumed: ConsumedMessage; span: Span }[] = [];
-      if (batch.messages.some((message) => hasPayloadRef(message.value))) {
+      const decoded = this.decodeBatch(topic, batch.messages);
+      if (decoded === 'claim-checked') {
         // Claim checks need an async read (with retries) per message: rare enough to give up batching for the batch.
         for (const message of batch.messages) {
           if (this.stopping) return;
@@ -126,16 +138,13 @@ export class KafkaSubscription implements Subscription {
         }
         return;
       }
-      for (const message of batch.messages) {
+      const valid: { payload: EachMessagePayload; consumed: ConsumedMessage; span: Span }[] = [];
+      for (const { message, parsed, invalid } of decoded) {
         this.deps.stats.consumed += 1;
         const headers = decodeHeaders(message.headers);
-        let parsed: ParsedEnvelope;
-        try {
-          parsed = await resolveClaimed(decodeEnvelope(this.logicalTopic(topic), message.value), undefined);
-        } catch (error) {
-          if (!(error instanceof ContractValidationError)) throw error;
+        if (parsed === undefined) {
           const source = { topic, partition, offset: message.offset, headers };
-          await this.deadLetter(source, message.key, message.value, error, 0, peekCorrelationId(message.value));
+          await this.deadLetter(source, message.key, message.value, invalid, 0, peekCorrelationId(message.value));
           continue;
         }
         const key = message.key === null ? null : message.key.toString('utf8');
@@ -174,7 +183,8 @@ export class KafkaSubscription implements Subscription {
           for (const entry of valid) {
             if (this.stopping) return;
             this.deps.stats.consumed -= 1;
-            await this.process(entry.payload);
+            // The batch commit below would pass the message close() left mid-retry: it must stay for the next owner.
+            if ((await this.process(entry.payload)) === 'abandoned') return;
           }
         }
       }
@@ -184,6 +194,27 @@ export class KafkaSubscription implements Subscription {
       this.inFlight -= 1;
       this.settleDrainWaiters();
     }
+  }
+
+  /**
+   * Dead-letters and counts nothing, so a batch found to hold a claim check can still go to the per-message path
+   * whole. A claim check is told by the decoded header, not by the bytes: JSON spells a key in more ways than a byte
+   * search foresees (`"payloadRef" :`), and a claim taken for inline throws out of eachBatch, which leaves the
+   * partition refetching the same batch forever.
+   */
+  private decodeBatch(topic: string, messages: readonly KafkaMessage[]): 'claim-checked' | BatchMessage[] {
+    const decoded: BatchMessage[] = [];
+    for (const message of messages) {
+      try {
+        const envelope = decodeEnvelope(this.logicalTopic(topic), message.value);
+        if (envelope.header.payloadRef !== undefined) return 'claim-checked';
+        decoded.push({ message, parsed: completeEnvelope(envelope, envelope.payload) });
+      } catch (error) {
+        if (!(error instanceof ContractValidationError)) throw error;
+        decoded.push({ message, invalid: error });
+      }
+    }
+    return decoded;
   }
 
   private async onMessage(payload: EachMessagePayload): Promise<void> {
@@ -198,7 +229,7 @@ export class KafkaSubscription implements Subscription {
     }
   }
 
-  private async process({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
+  private async process({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<Outcome> {
     const { stats, config } = this.deps;
     stats.consumed += 1;
     const headers = decodeHeaders(message.headers);
@@ -232,7 +263,7 @@ export class KafkaSubscription implements Subscription {
         // Invalid input cannot become valid by retrying: straight to the DLQ.
         await this.deadLetter(source, message.key, message.value, error, 0, peekCorrelationId(message.value));
         this.commit(topic, partition, message.offset);
-        return;
+        return 'dead-lettered';
       }
       const envelopeHandler = this.handler;
       const claimStore = this.deps.config.claimStore;
@@ -292,17 +323,17 @@ export class KafkaSubscription implements Subscription {
       case 'handled':
         stats.handled += 1;
         this.commit(topic, partition, message.offset);
-        return;
+        return outcome;
       case 'dead-lettered':
         this.commit(topic, partition, message.offset);
-        return;
+        return outcome;
       case 'abandoned':
         config.logger.info('shutting down mid-retry; message left uncommitted', {
           topic,
           partition,
           offset: message.offset,
         });
-        return;
+        return outcome;
     }
   }
 
@@ -381,9 +412,4 @@ export class KafkaSubscription implements Subscription {
       this.wakeSleepers.add(wake);
     });
   }
-}
-
-/** Cheap pre-check on raw bytes; the decoder decides for real. */
-function hasPayloadRef(value: Buffer | null): boolean {
-  return value !== null && value.includes('"payloadRef":');
 }
