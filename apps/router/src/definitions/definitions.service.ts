@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { WorkflowDefinition } from '@baton/contracts';
+import { ContractValidationError, type WorkflowDefinition } from '@baton/contracts';
 import { ROUTER_CONFIG, type RouterConfig } from '../config/router-config';
 import { WorkflowDefinitionEntity, type DefinitionSource } from '../persistence/workflow-definition.entity';
 import { DefinitionNotFoundError } from '../workflows/workflow-errors';
@@ -10,8 +10,8 @@ import { DEFINITION_FILE, parseDefinition } from './definition-parsing';
 
 /**
  * Named workflow definitions: registered from the configured folder at
- * start-up (an invalid file stops the start, naming file and field) and over
- * HTTP. Re-registering identical content keeps the version.
+ * start-up (an invalid file, or two files of the same name, stop the start,
+ * naming file and field) and over HTTP. Re-registering identical content keeps the version.
  */
 @Injectable()
 export class DefinitionsService implements OnModuleInit {
@@ -30,7 +30,20 @@ export class DefinitionsService implements OnModuleInit {
   async loadFolder(folder: string): Promise<WorkflowDefinition[]> {
     const files = (await readdir(folder)).filter((file) => DEFINITION_FILE.test(file)).sort();
     const definitions: WorkflowDefinition[] = [];
-    for (const file of files) definitions.push(parseDefinition(await readFile(join(folder, file), 'utf8'), file));
+    // Two files of one name would replace each other and bump the version on every start.
+    const fileOf = new Map<string, string>();
+    for (const file of files) {
+      const definition = parseDefinition(await readFile(join(folder, file), 'utf8'), file);
+      const other = fileOf.get(definition.name);
+      if (other !== undefined) {
+        throw new ContractValidationError(
+          [`name: "${definition.name}" is also defined in ${other} (one file per name)`],
+          `invalid workflow definition in ${file}`,
+        );
+      }
+      fileOf.set(definition.name, file);
+      definitions.push(definition);
+    }
     for (const definition of definitions) await this.register(definition, 'file');
     this.logger.log({ msg: 'workflow definitions loaded', folder, count: definitions.length });
     return definitions;

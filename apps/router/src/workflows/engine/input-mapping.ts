@@ -10,7 +10,9 @@ export interface MappingContext {
  * Resolves a step's input mapping: strings starting with `$.` are references
  * into the workflow input, the previous output or an earlier step's output; any
  * other JSON is copied. A reference to a missing field resolves to null, so a
- * step sees the same input whether a field was absent or null.
+ * step sees the same input whether a field was absent or null. Only own fields
+ * count: `$.previous.constructor` on an object without that field is missing
+ * too, not the inherited function (which no envelope could carry).
  */
 export function resolveMapping(mapping: JsonValue, context: MappingContext): JsonValue {
   if (typeof mapping === 'string') return mapping.startsWith('$.') ? resolveReference(mapping, context) : mapping;
@@ -27,7 +29,7 @@ function resolveReference(reference: string, context: MappingContext): JsonValue
   if (root === 'previous') return readPath(context.previous, rest);
   if (root === 'steps') {
     const [stepId, ...path] = rest;
-    if (stepId === undefined || !(stepId in context.steps)) return null;
+    if (stepId === undefined || !Object.hasOwn(context.steps, stepId)) return null;
     return readPath(context.steps[stepId] as JsonValue, path);
   }
   return null;
@@ -57,7 +59,8 @@ export function readPath(value: JsonValue, path: ReadonlyArray<string | number>)
       if (typeof segment !== 'number') return null;
       current = current[segment] ?? null;
     } else {
-      current = (current as Record<string, JsonValue>)[String(segment)] ?? null;
+      const key = String(segment);
+      current = Object.hasOwn(current, key) ? ((current as Record<string, JsonValue>)[key] ?? null) : null;
     }
   }
   return current;

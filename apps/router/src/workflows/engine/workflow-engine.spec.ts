@@ -156,6 +156,24 @@ describe('workflow engine', () => {
         input: 'consensus',
       });
     });
+
+    it('vote reads only own fields and counts only branches that completed, whatever their ids', () => {
+      expect(vote({ a: { v: 'x' }, b: {} }, 'constructor', ['a', 'b'])).toEqual({
+        value: null,
+        votes: 2,
+        of: 2,
+        majority: true,
+        ballots: { a: null, b: null },
+      });
+      // `constructor` failed (best-effort): it has no output, so no ballot.
+      expect(vote({ a: { v: 'x' } }, 'v', ['constructor', 'a'])).toEqual({
+        value: 'x',
+        votes: 1,
+        of: 1,
+        majority: true,
+        ballots: { a: 'x' },
+      });
+    });
   });
 
   describe('hierarchical', () => {

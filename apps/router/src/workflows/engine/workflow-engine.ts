@@ -1,4 +1,5 @@
 import {
+  MERGE_NODE_NAME,
   STEP_PATH_SEPARATOR as SEP,
   describeIssues,
   supervisorPlanSchema,
@@ -205,7 +206,7 @@ function evaluateParallel(
         ),
       };
     case 'agent': {
-      const mergeId = `${step.id}${SEP}merge`;
+      const mergeId = `${step.id}${SEP}${MERGE_NODE_NAME}`;
       const node = nodes.get(mergeId);
       if (!node) {
         const failedIds = failed.map((o) => o.id);
@@ -256,7 +257,8 @@ export function vote(outputs: Readonly<Record<string, JsonValue>>, field: string
   const tally = new Map<string, { value: JsonValue; votes: number; first: number }>();
   const ballots: Record<string, JsonValue> = {};
   branchOrder.forEach((branchId, index) => {
-    if (!(branchId in outputs)) return;
+    // A branch that did not complete has no ballot, even if its id names an inherited member (`constructor`).
+    if (!Object.hasOwn(outputs, branchId)) return;
     const value = readPath(outputs[branchId] as JsonValue, path);
     ballots[branchId] = value;
     const key = JSON.stringify(value);

@@ -11,6 +11,10 @@ import { identifierSchema, jsonValueSchema } from '../common';
  *   | `agent` with `merge.capability`), failing by `onBranchFailure`;
  * - a supervised block: `supervisor` (a capability that returns a plan of subtasks,
  *   reviews their results, may ask for bounded rework and synthesizes the answer).
+ * The task fields after `capability` belong to tasks (and single-task branches) only:
+ * the engine never reads them on a parallel block, a supervised block or a branch
+ * of `steps`, so they are refused there rather than silently dropped (a dropped
+ * `scopes` would dispatch the work without its policy check).
  * `pattern` names the overall shape and must agree with the steps; `triggers`
  * lists the system-event types that start the workflow (event-driven).
  *
@@ -60,6 +64,16 @@ const taskFields = {
 
 export const taskStepSchema = z.object({ id: definitionIdSchema, ...taskFields }).strict();
 
+const TASK_ONLY_FIELDS = ['params', 'input', 'timeoutMs', 'retry', 'scopes'] as const;
+type TaskOnlyField = (typeof TASK_ONLY_FIELDS)[number];
+
+/**
+ * The last part of an agent merge's node id (`<step>:merge`). A single-task branch of that id
+ * would get the same node id, so its output would be taken for the merge agent's; the id is
+ * reserved rather than the merge node renamed, because node ids are persisted as step ids.
+ */
+export const MERGE_NODE_NAME = 'merge';
+
 export const branchSchema = z
   .object({
     id: definitionIdSchema,
@@ -75,6 +89,9 @@ export const branchSchema = z
     }
     if (branch.steps !== undefined && branch.capability !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['steps'], message: 'a branch has either a capability or steps, not both' });
+    }
+    if (branch.steps !== undefined) {
+      rejectTaskFields(branch, ctx, (field) => `not allowed on a branch with steps; set ${field} on its steps`);
     }
     if (branch.steps) ensureUniqueIds(branch.steps, ctx, ['steps']);
   });
@@ -133,7 +150,23 @@ export const stepDefinitionSchema = z
         ctx.addIssue({ code: 'custom', path: ['capability'], message: 'a parallel step has branches, not a capability' });
       }
       if (step.merge === undefined) ctx.addIssue({ code: 'custom', path: ['merge'], message: 'required' });
+      rejectTaskFields(step, ctx, (field) =>
+        field === 'timeoutMs'
+          ? 'not allowed on a parallel step; set timeoutMs on its branches (merge.timeoutMs bounds an agent merge)'
+          : `not allowed on a parallel step; set ${field} on its branches`,
+      );
       ensureUniqueIds(step.branches, ctx, ['branches']);
+      if (step.merge?.strategy === 'agent') {
+        step.branches.forEach((branch, index) => {
+          if (branch.id === MERGE_NODE_NAME) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['branches', index, 'id'],
+              message: `"${MERGE_NODE_NAME}" is reserved for the merge agent of an agent merge; rename the branch`,
+            });
+          }
+        });
+      }
       return;
     }
     if (step.merge !== undefined) ctx.addIssue({ code: 'custom', path: ['merge'], message: 'only a step with branches merges' });
@@ -144,6 +177,11 @@ export const stepDefinitionSchema = z
       if (step.capability !== undefined) {
         ctx.addIssue({ code: 'custom', path: ['capability'], message: 'a supervised step names its capability in supervisor' });
       }
+      rejectTaskFields(step, ctx, (field) => {
+        if (field === 'input') return "not allowed on a supervised step; its supervisor plans from the previous step's output";
+        if (field === 'params') return 'not allowed on a supervised step; a supervisor takes no params';
+        return `not allowed on a supervised step; set supervisor.${field}`;
+      });
       return;
     }
     if (step.capability === undefined) ctx.addIssue({ code: 'custom', path: ['capability'], message: 'required' });
@@ -208,6 +246,16 @@ function ensureUniqueIds(items: ReadonlyArray<{ id: string }>, ctx: z.Refinement
     if (seen.has(item.id)) ctx.addIssue({ code: 'custom', path: [...path, index, 'id'], message: `duplicate step id "${item.id}"` });
     seen.add(item.id);
   });
+}
+
+function rejectTaskFields(
+  value: Partial<Record<TaskOnlyField, unknown>>,
+  ctx: z.RefinementCtx,
+  message: (field: TaskOnlyField) => string,
+): void {
+  for (const field of TASK_ONLY_FIELDS) {
+    if (value[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: message(field) });
+  }
 }
 
 /** Every `$.steps.<id>` reference must name a step that runs earlier. */
