@@ -48,6 +48,8 @@ export class TasksService implements BeforeApplicationShutdown, OnApplicationShu
   /** Cancellations of attempts not seen yet, by cancellation key (attempt and, when named, agent). */
   private readonly cancelled = new Set<string>();
   private readonly pending = new Set<Promise<void>>();
+  /** Set when a shutdown drain ran out of time: nothing starts any more. */
+  private abandoning = false;
   private readonly source: string;
   private readonly stats = { completed: 0, failed: 0, cancelled: 0, modelTimeMs: 0 };
   /** The runner's own time per finished task (slot taken -> outcome published, model time excluded); bounded. */
@@ -123,7 +125,8 @@ export class TasksService implements BeforeApplicationShutdown, OnApplicationShu
     const agent = chosen;
     const slots = this.slots.get(agent.id) ?? new AgentSlots(agent.maxConcurrency);
     await slots.acquire();
-    if (this.takeCancellation(key, agent.id)) {
+    // Past the drain's deadline a task that only now got its slot is left for the router to retry, like those aborted.
+    if (this.abandoning || this.takeCancellation(key, agent.id)) {
       slots.release();
       return;
     }
@@ -180,14 +183,23 @@ export class TasksService implements BeforeApplicationShutdown, OnApplicationShu
     return forAny || forAgent;
   }
 
+  /**
+   * Takes no new tasks, then lets the running ones finish and publish, within
+   * RUNNER_DRAIN_TIMEOUT_MS. Closing the consumers first matters: they keep
+   * delivering until the bus disconnects, after this hook, and a task that
+   * started meanwhile (one waiting for a slot, say) would find the bus gone
+   * when it tried to publish its result.
+   */
   async beforeApplicationShutdown(): Promise<void> {
-    if (this.pending.size === 0) return;
-    this.logger.log({ msg: 'draining running tasks', running: this.pending.size });
     const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), this.config.drainTimeoutMs).unref());
-    if ((await Promise.race([Promise.all([...this.pending]), timeout])) === 'timeout') {
-      this.logger.warn({ msg: 'drain timed out; abandoning running tasks (the router retries them)', running: this.pending.size });
-      for (const { controller } of this.running.values()) controller.abort();
-    }
+    this.logger.log({ msg: 'draining: no new tasks; waiting for running ones', running: this.pending.size });
+    // Closing waits for the handlers in flight, so a task waiting for a slot gets one and starts before it returns.
+    const intake = this.bus.stopConsuming().then(() => 'stopped' as const);
+    const stopped = (await Promise.race([intake, timeout])) === 'stopped';
+    if (stopped && (await Promise.race([Promise.all([...this.pending]), timeout])) !== 'timeout') return;
+    this.abandoning = true;
+    this.logger.warn({ msg: 'drain timed out; abandoning running tasks (the router retries them)', running: this.pending.size });
+    for (const { controller } of this.running.values()) controller.abort();
   }
 
   private choose(task: AssignedTask): AgentDefinition | Rejection | NotOurs {

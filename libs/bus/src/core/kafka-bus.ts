@@ -265,6 +265,15 @@ export class KafkaBus {
     return { ...this.counters };
   }
 
+  /**
+   * Stops every consumer gracefully (in-flight handlers finish and commit) and
+   * keeps the producer: a service that drains its own work on shutdown takes
+   * nothing new meanwhile and can still publish what that work produces.
+   */
+  async stopConsuming(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
+  }
+
   /** Stops every consumer gracefully (in-flight handlers finish and commit), then the producer. Idempotent. */
   disconnect(): Promise<void> {
     this.disconnecting ??= this.shutdown();
@@ -274,7 +283,7 @@ export class KafkaBus {
   private async shutdown(): Promise<void> {
     await this.connecting?.catch(() => undefined);
     this.state = 'closed';
-    await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
+    await this.stopConsuming();
     await this.replies.close();
     await this.producer.disconnect();
     await this.admin.disconnect();
