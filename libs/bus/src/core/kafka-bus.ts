@@ -25,6 +25,7 @@ import { KafkaSubscription } from './kafka-subscription';
 import { kafkajsLogCreator } from './kafkajs-logging';
 import { HEADERS } from './message-headers';
 import { ReplyInbox } from './reply-inbox';
+import { ReplySender } from './reply-sender';
 import { awaitTopicLeaders } from './topic-leaders';
 import { messageBytes, SendCoalescer } from './send-coalescer';
 import { planTopics } from './topic-plan';
@@ -37,6 +38,8 @@ type State = 'new' | 'connected' | 'closed';
  * (the outbox relay) retry a failed publish themselves.
  */
 const PRODUCER_RETRY = { retries: 10, initialRetryTime: 100, maxRetryTime: 5_000 };
+/** Replies are bounded by their request's timeout: a missing reply topic is told quickly. */
+const REPLY_PRODUCER_RETRY = { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 };
 /** Sends coalesced into one produce request stay under this (well below the broker's default 1 MB limit). */
 const COALESCED_BATCH_BYTES = 512 * 1024;
 
@@ -59,6 +62,7 @@ export class KafkaBus {
     deadLettered: 0,
   };
   private readonly replies: ReplyInbox;
+  private readonly replySender: ReplySender;
   private readonly sender: SendCoalescer;
   private state: State = 'new';
   private connecting: Promise<void> | undefined;
@@ -85,6 +89,16 @@ export class KafkaBus {
     this.sender = new SendCoalescer((topicMessages) => this.producer.sendBatch({ acks: -1, topicMessages }), COALESCED_BATCH_BYTES);
     this.admin = this.kafka.admin();
     this.replies = new ReplyInbox(this.config, this.admin, (groupId) => this.createConsumer(groupId));
+    this.replySender = new ReplySender(
+      () =>
+        this.kafka.producer({
+          allowAutoTopicCreation: false,
+          createPartitioner: Partitioners.DefaultPartitioner,
+          retry: REPLY_PRODUCER_RETRY,
+        }),
+      this.admin,
+      this.config.logger,
+    );
   }
 
   /** Logical topic names are prefixed with this on the wire. */
@@ -237,7 +251,7 @@ export class KafkaBus {
         `message ${request.envelope.id} on ${request.topic} has no ${HEADERS.replyTo} / ${HEADERS.requestId} header`,
       );
     }
-    await this.sendEnvelope(contract, envelope, replyTo, { [HEADERS.requestId]: requestId });
+    await this.sendEnvelope(contract, envelope, replyTo, { [HEADERS.requestId]: requestId }, false, true);
   }
 
   /**
@@ -285,6 +299,7 @@ export class KafkaBus {
     this.state = 'closed';
     await this.stopConsuming();
     await this.replies.close();
+    await this.replySender.close();
     await this.producer.disconnect();
     await this.admin.disconnect();
     this.config.logger.info('bus disconnected', { clientId: this.config.clientId, ...this.stats() });
@@ -314,6 +329,7 @@ export class KafkaBus {
     extraHeaders: Record<string, string>,
     /** Request/reply stays inline: the reply inbox does not resolve claim checks. */
     claimCheck = false,
+    isReply = false,
   ): Promise<void> {
     this.assertConnected();
     const store = claimCheck ? this.config.claimStore : undefined;
@@ -337,7 +353,10 @@ export class KafkaBus {
         [HEADERS.version]: String(envelope.version),
         ...extraHeaders,
       };
-      await this.sender.enqueue(physicalTopic, [{ key, value, headers }]);
+      if (!isReply) await this.sender.enqueue(physicalTopic, [{ key, value, headers }]);
+      else if ((await this.replySender.send(physicalTopic, { key, value, headers })) === 'requester-gone') {
+        span.setAttribute('baton.reply.dropped', true);
+      }
       this.counters.published += 1;
       endSpan(span);
     } catch (error) {

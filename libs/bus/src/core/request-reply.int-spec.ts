@@ -91,4 +91,23 @@ describe('KafkaBus request/reply', () => {
     await expect(pending).rejects.toBeInstanceOf(RequestTimeoutError);
     await expect(pending).rejects.toMatchObject({ timeoutMs: 1_500, topic: TOPICS.agentHeartbeats });
   });
+
+  it('keeps answering and publishing after a requester that is gone took its reply topic with it', async () => {
+    const gone = new KafkaBus({ brokers, clientId: 'gone-requester', topicPrefix: prefix, logger: capturingLogger() });
+    await gone.connect();
+    await gone.request(taskAssigned, taskAssignedEnvelope(), { timeoutMs: 60_000 });
+    // Disconnecting deletes its reply topic, which the responder's producer has already sent to.
+    await gone.disconnect();
+
+    const next = new KafkaBus({ brokers, clientId: 'next-requester', topicPrefix: prefix, logger: capturingLogger() });
+    await next.connect();
+    try {
+      const request = taskAssignedEnvelope();
+      const reply = await next.request(taskAssigned, request, { timeoutMs: 60_000 });
+      expect(reply.envelope.causationId).toBe(request.id);
+      await expect(requester.request(taskAssigned, taskAssignedEnvelope(), { timeoutMs: 60_000 })).resolves.toBeDefined();
+    } finally {
+      await next.disconnect();
+    }
+  }, 120_000);
 });
