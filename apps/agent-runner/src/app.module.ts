@@ -1,8 +1,7 @@
 import { Module } from '@nestjs/common';
 import { BusModule } from '@baton/bus';
-import type { PostgresClaimStore } from '@baton/persistence';
+import { CLAIM_STORE, ClaimStoreModule, ClaimStoreShutdown, type PostgresClaimStore } from '@baton/persistence';
 import { TOPICS } from '@baton/contracts';
-import { CLAIM_STORE, ClaimStoreShutdown, ClaimsModule } from './claims/claim-store.provider';
 import { ConfigModule } from './config/config.module';
 import { RUNNER_CONFIG, type RunnerConfig } from './config/runner-config';
 import { HealthController } from './health/health.controller';
@@ -12,7 +11,16 @@ import { TasksModule } from './tasks/tasks.module';
   imports: [
     ConfigModule,
     BusModule.forRootAsync({
-      imports: [ClaimsModule],
+      imports: [
+        ClaimStoreModule.forRootAsync({
+          imports: [ConfigModule],
+          inject: [RUNNER_CONFIG],
+          useFactory: (config: RunnerConfig) => ({
+            databaseUrl: config.databaseUrl,
+            applicationName: `baton-agent-runner-${config.instanceId}-claims`,
+          }),
+        }),
+      ],
       inject: [RUNNER_CONFIG, CLAIM_STORE],
       useFactory: (config: RunnerConfig, claimStore: PostgresClaimStore | null) => ({
         // Results over the threshold are stored by reference; claim-checked tasks from the router are read back.

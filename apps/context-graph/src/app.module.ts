@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { BusModule } from '@baton/bus';
 import { TOPICS } from '@baton/contracts';
 import { ApiKeyGuard, HTTP_API_KEYS, HttpErrorFilter, type ApiKeySettings } from '@baton/http';
+import { CLAIM_STORE, ClaimStoreModule, ClaimStoreShutdown, type PostgresClaimStore } from '@baton/persistence';
 import { ConfigModule } from './config/config.module';
 import { CONTEXT_GRAPH_CONFIG, type ContextGraphConfig } from './config/context-graph-config';
 import { FactIngestion } from './facts/fact-ingestion.service';
@@ -24,8 +25,17 @@ import { QueriesConsumer } from './queries/queries.consumer';
   imports: [
     ConfigModule,
     BusModule.forRootAsync({
-      inject: [CONTEXT_GRAPH_CONFIG],
-      useFactory: (config: ContextGraphConfig) => ({
+      imports: [
+        ClaimStoreModule.forRootAsync({
+          imports: [ConfigModule],
+          inject: [CONTEXT_GRAPH_CONFIG],
+          useFactory: (config: ContextGraphConfig) => ({ databaseUrl: config.databaseUrl, applicationName: 'baton-context-graph-claims' }),
+        }),
+      ],
+      inject: [CONTEXT_GRAPH_CONFIG, CLAIM_STORE],
+      useFactory: (config: ContextGraphConfig, claimStore: PostgresClaimStore | null) => ({
+        // Workflow events over the router's inline threshold arrive as claim checks.
+        ...(claimStore ? { claimStore } : {}),
         brokers: config.kafkaBrokers,
         clientId: 'context-graph',
         groupId: 'context-graph',
@@ -36,6 +46,7 @@ import { QueriesConsumer } from './queries/queries.consumer';
   ],
   controllers: [HealthController, ContextController],
   providers: [
+    ClaimStoreShutdown,
     GraphDatabase,
     GraphModel,
     FactStore,

@@ -13,6 +13,8 @@ import {
   stepCompleted,
   stepDispatched,
 } from '@baton/contracts';
+import { KafkaBus } from '@baton/bus';
+import { PostgresClaimStore } from '@baton/persistence';
 import { expectEventually } from '@baton/testing';
 import { migrateGraph } from './graph/neo4j';
 import { GRAPH_MIGRATIONS } from './graph/graph-migrations';
@@ -329,6 +331,55 @@ describe('queries and scopes', () => {
 });
 
 describe('push to in-flight tasks', () => {
+  it('reads a workflow event the router sent by claim check (a large step input), and tracks its task', async () => {
+    const claims = await PostgresClaimStore.connect(h.infra.postgres.url, 'cg-test-claims');
+    // The router's outbox sends payloads over its inline threshold by reference; a tiny threshold does the same here.
+    const router = new KafkaBus({
+      brokers: h.brokers,
+      clientId: 'cg-test-router',
+      topicPrefix: h.prefix,
+      claimStore: claims,
+      claimThresholdBytes: 1_024,
+    });
+    await router.connect();
+    try {
+      const workflowId = randomUUID();
+      const taskId = randomUUID();
+      const dispatched = createEnvelope(
+        stepDispatched,
+        {
+          workflowId,
+          stepId: 'read-the-log',
+          taskId,
+          attempt: 1,
+          capability: 'diagnosis',
+          input: { entities: [svc(`big-${taskId.slice(0, 8)}`)], log: 'x'.repeat(4_096) },
+        },
+        { source: 'router', correlationId: workflowId, workflowId },
+      );
+      await router.publish(stepDispatched, dispatched);
+      const sent = await h.raw.readUntil(
+        `${h.prefix}${TOPICS.workflowEvents}`,
+        (messages) => messages.some((m) => m.value.includes(dispatched.id)),
+        10_000,
+      );
+      expect(sent.find((m) => m.value.includes(dispatched.id))?.value.toString('utf8')).toContain('"payloadRef"');
+
+      await expectEventually(async () => {
+        const driver = neo4j.driver(h.infra.neo4j.uri, neo4j.auth.basic(h.infra.neo4j.user, h.infra.neo4j.password));
+        try {
+          const result = await driver.executeQuery('MATCH (t:Task {taskId: $taskId}) RETURN count(t) AS n', { taskId });
+          expect(Number(result.records[0]?.get('n'))).toBe(1);
+        } finally {
+          await driver.close();
+        }
+      });
+    } finally {
+      await router.disconnect();
+      await claims.close();
+    }
+  });
+
   it('sends a context update to a task whose entity depends on the entity a new fact is about', async () => {
     const tag = randomUUID().slice(0, 8);
     const y = svc(`y-${tag}`);

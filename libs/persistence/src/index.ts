@@ -17,6 +17,13 @@ export { type OutboxClaimOptions } from './outbox/outbox-claims';
 export { CLAIMS_SCHEMA, CLAIMS_TABLE } from './claims/claims-table';
 export { PostgresClaimStore, pruneClaims, writeClaim } from './claims/postgres-claim-store';
 export { ClaimRetention, type ClaimRetentionOptions } from './nest/claim-retention';
+export {
+  CLAIM_STORE,
+  ClaimStoreModule,
+  ClaimStoreShutdown,
+  type ClaimStoreModuleAsyncOptions,
+  type ClaimStoreModuleOptions,
+} from './nest/claim-store.module';
 export type { OutboxPublisher, OutboxRecord } from './outbox/outbox-publisher';
 export { OutboxRelay, type OutboxRelayLogger, type OutboxRelayOptions } from './outbox/outbox-relay';
 export { InboxMessage } from './inbox/inbox-message.entity';

@@ -57,6 +57,8 @@ const environmentSchema = z.object({
     .regex(/^[A-Za-z0-9._-]*$/)
     .optional(),
   KAFKA_BROKERS: csv.pipe(z.array(z.string().regex(/^[^:]+:\d+$/, 'must be host:port')).min(1)),
+  /** Where the router's claim checks (payloads over the inline threshold) are read; none: such events go to the DLQ. */
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   BATON_TOPIC_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9._-]*$/)
@@ -88,6 +90,7 @@ export interface ContextGraphConfig {
   neo4j: { uri: string; user: string; password: string };
   namespace: string;
   kafkaBrokers: string[];
+  databaseUrl: string | undefined;
   topicPrefix: string;
   apiKeys: string[];
   /** API key → scopes; keys not listed read unscoped facts only. */
@@ -114,6 +117,7 @@ export function loadContextGraphConfig(env: NodeJS.ProcessEnv = process.env): Co
     neo4j: { uri: e.NEO4J_URI, user: e.NEO4J_USER, password: e.NEO4J_PASSWORD },
     namespace: e.CONTEXT_GRAPH_NAMESPACE ?? e.BATON_TOPIC_PREFIX,
     kafkaBrokers: e.KAFKA_BROKERS,
+    databaseUrl: e.DATABASE_URL,
     topicPrefix: e.BATON_TOPIC_PREFIX,
     apiKeys: e.BATON_API_KEYS,
     apiKeyScopes: new Map(e.CONTEXT_API_KEY_SCOPES.map(({ key, scopes }) => [key, scopes])),
