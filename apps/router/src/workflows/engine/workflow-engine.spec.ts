@@ -157,6 +157,39 @@ describe('workflow engine', () => {
       });
     });
 
+    it('gives the merge agent every scope of the branches whose outputs it reads, so policy checks it for all of them', () => {
+      const scoped = define({
+        name: 'p',
+        pattern: 'parallel',
+        steps: [
+          {
+            id: 'research',
+            branches: [
+              { id: 'crm', capability: 'search', scopes: ['customer-data'] },
+              {
+                id: 'billing',
+                steps: [
+                  { id: 'find', capability: 'search', scopes: ['finance'] },
+                  { id: 'read', capability: 'reading', scopes: ['customer-data'] },
+                ],
+              },
+              { id: 'web', capability: 'search' },
+            ],
+            merge: { strategy: 'agent', capability: 'reconcile' },
+          },
+        ],
+      });
+      const nodes = new Map([
+        ['research:crm', done('c')],
+        ['research:billing:find', done('f')],
+        ['research:billing:read', done('r')],
+        ['research:web', done('w')],
+      ]);
+      expect(decide(scoped, 'q', nodes).dispatch).toEqual([
+        expect.objectContaining({ stepId: 'research:merge', capability: 'reconcile', scopes: ['customer-data', 'finance'] }),
+      ]);
+    });
+
     it('vote reads only own fields and counts only branches that completed, whatever their ids', () => {
       expect(vote({ a: { v: 'x' }, b: {} }, 'constructor', ['a', 'b'])).toEqual({
         value: null,

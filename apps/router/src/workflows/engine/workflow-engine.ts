@@ -210,12 +210,13 @@ function evaluateParallel(
       const node = nodes.get(mergeId);
       if (!node) {
         const failedIds = failed.map((o) => o.id);
+        const scopes = scopesOf(branches);
         work.dispatch.push(
           spec(
             mergeId,
             merge.capability ?? 'merge',
             { input: { branches: outputs, ...(failedIds.length ? { failed: failedIds } : {}) } },
-            merge,
+            { ...merge, ...(scopes.length > 0 ? { scopes } : {}) },
           ),
         );
         return { state: 'running' };
@@ -223,6 +224,13 @@ function evaluateParallel(
       return fromNode(mergeId, node);
     }
   }
+}
+
+/** The merge agent reads every branch's output, so policy must permit it every scope any branch task was given. */
+function scopesOf(branches: readonly BranchDefinition[]): string[] {
+  const scopes = new Set<string>();
+  for (const branch of branches) for (const task of branch.steps ?? [branch]) for (const scope of task.scopes ?? []) scopes.add(scope);
+  return [...scopes].sort();
 }
 
 function evaluateBranch(
