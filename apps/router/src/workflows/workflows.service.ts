@@ -653,14 +653,22 @@ export class WorkflowsService {
     settled?.(true);
   }
 
-  /** Steps waiting for an agent: assigned when one is eligible, failed when their wait deadline passed. */
+  /**
+   * Steps waiting for an agent: assigned when one is eligible, failed when their wait deadline passed. Only steps
+   * whose capability some live agent offers are tried (and those past their deadline): otherwise the oldest `limit`
+   * steps of a capability nobody serves would fill every pass, and later steps would wait behind them for nothing.
+   */
   async assignWaiting(limit = 200): Promise<number> {
-    const waiting = await this.dataSource.getRepository(WorkflowStepEntity).find({
-      select: { workflowId: true, stepId: true },
-      where: { status: 'waiting_for_agent' },
-      order: { dispatchedAt: 'ASC' },
-      take: limit,
-    });
+    const waiting: Array<{ workflowId: string; stepId: string }> = await this.dataSource.query(
+      `SELECT s.workflow_id AS "workflowId", s.step_id AS "stepId" FROM ${this.table('workflow_steps')} s
+        WHERE s.status = 'waiting_for_agent'
+          AND (s.deadline_at <= now() OR EXISTS (
+                SELECT 1 FROM ${this.table('agents')} a
+                 WHERE a.capabilities @> ARRAY[s.capability]
+                   AND a.last_seen_at >= now() - make_interval(secs => $2::double precision / 1000)))
+        ORDER BY s.dispatched_at LIMIT $1`,
+      [limit, this.config.agentTimeoutMs],
+    );
     let assigned = 0;
     for (const { workflowId, stepId } of waiting) {
       await this.inTransaction((manager) =>

@@ -1,13 +1,17 @@
 /**
- * Task results applied by the router's service on real Postgres, with what
- * they emit read back from the outbox table (no relay runs here).
+ * The router's WorkflowsService on real Postgres, with what its transitions
+ * emit read back from the outbox table (no relay runs here).
  *
- * Several results of one workflow in one fetched batch are applied in order in
- * one transaction, and agents are only reserved when that transaction writes.
- * A step that an earlier result of the batch made ready and a later one
- * cancelled (the `first` winner, a fail-fast failure) must stay cancelled:
- * never dispatched, never holding an agent slot. And every cancelled step is
- * in the event log, including one no agent held (waiting for its retry).
+ * Task results: several results of one workflow in one fetched batch are
+ * applied in order in one transaction, and agents are only reserved when that
+ * transaction writes. A step that an earlier result of the batch made ready
+ * and a later one cancelled (the `first` winner, a fail-fast failure) must stay
+ * cancelled: never dispatched, never holding an agent slot. And every cancelled
+ * step is in the event log, including one no agent held (waiting for a retry).
+ *
+ * Waiting steps: the timer's pass over steps waiting for an agent tries those
+ * an agent could take, so steps of a capability nobody serves do not hold the
+ * others back.
  */
 import { randomUUID } from 'node:crypto';
 import { ROOT_CONTEXT } from '@opentelemetry/api';
@@ -38,7 +42,7 @@ import { WorkflowsService, type TaskResult } from './workflows.service';
 
 const AGENT = 'batch-agent';
 
-describe('task results (real Postgres)', () => {
+describe('WorkflowsService (real Postgres)', () => {
   const infra = testInfra();
   const schema = uniqueName('router_batch').replace(/[^a-z0-9_]/g, '_');
   let dataSource: DataSource;
@@ -63,6 +67,8 @@ describe('task results (real Postgres)', () => {
       KAFKA_BROKERS: infra.kafka.brokers.join(','),
       ROUTER_DB_SCHEMA: schema,
       BATON_API_KEYS: 'batch-test-key-0123456789',
+      // Agents announced mid-test are eligible at once.
+      ROUTER_AGENT_CACHE_MS: '0',
     });
     // No relay here: what the transitions emit stays in the outbox table for the test to read.
     service = new WorkflowsService(dataSource, new Outbox(), new Inbox(), new AgentRegistry(dataSource, config), config);
@@ -209,5 +215,32 @@ describe('task results (real Postgres)', () => {
     expect(await emitted(workflowId, 'workflow.step.cancelled')).toEqual(['p:a']);
     // Nobody holds the waiting attempt: no agent is asked to stop it.
     expect(await emitted(workflowId, 'task.cancel_requested')).toEqual([]);
+  });
+
+  it('assigns a waiting step whose capability an agent now offers, ahead of older steps of a capability nobody serves', async () => {
+    const single = (capability: string): WorkflowDefinitionInput => ({
+      name: `wait-${capability}`,
+      pattern: 'sequential',
+      steps: [{ id: 's', capability }],
+    });
+    const unserved = `unserved-${randomUUID().slice(0, 8)}`;
+    const late = `late-${randomUUID().slice(0, 8)}`;
+    const older = [await start(single(unserved)), await start(single(unserved))];
+    const waiting = await start(single(late));
+    for (const { workflowId } of [...older, waiting]) {
+      expect(await stepRows(workflowId)).toEqual([expect.objectContaining({ step_id: 's', status: 'waiting_for_agent' })]);
+    }
+    await dataSource.query(
+      `INSERT INTO "${schema}".agents (agent_id, instance_id, team, capabilities, scopes, models, max_concurrency, reported_in_flight, started_at, last_seen_at)
+       VALUES ($1, 'i', 'ops', ARRAY[$2], ARRAY[]::text[], ARRAY[]::text[], 10, 0, now(), now())`,
+      [`agent-${late}`, late],
+    );
+
+    // One step per pass: the oldest waiting step an agent could take.
+    expect(await service.assignWaiting(1)).toBe(1);
+    expect(await stepRows(waiting.workflowId)).toEqual([expect.objectContaining({ step_id: 's', status: 'dispatched' })]);
+    for (const { workflowId } of older) {
+      expect(await stepRows(workflowId)).toEqual([expect.objectContaining({ step_id: 's', status: 'waiting_for_agent' })]);
+    }
   });
 });
