@@ -444,6 +444,26 @@ describe('agent runner, end to end', () => {
     expect(seen['usage']!.filter((envelope) => cancelledIds.includes(envelope.payload['taskId'] as string))).toEqual([]);
   });
 
+  it("repeats a re-run task's effects under the same ids (a redelivery, or the copy given to another agent), so they count once", async () => {
+    const first = await assign('triage', { scenario: 'tools', service: 'checkout-api' });
+    await resultOf(first.taskId);
+    // The same task and attempt again, as a redelivery after the first run finished or a reassigned copy runs it.
+    await assign('triage', { scenario: 'tools', service: 'checkout-api' }, first);
+    await expectEventually(() =>
+      expect(seen['results']!.filter((envelope) => envelope.payload['taskId'] === first.taskId)).toHaveLength(2),
+    );
+    await expectEventually(() => {
+      const ofTask = (topic: string) => seen[topic]!.filter((envelope) => envelope.workflowId === first.workflowId);
+      const facts = ofTask('facts');
+      const actions = ofTask('actions');
+      const delegated = seen['requests']!.filter((envelope) => envelope.correlationId === first.workflowId);
+      expect([facts.length, actions.length, delegated.length]).toEqual([2, 2, 2]);
+      expect(new Set(facts.map((envelope) => envelope.id)).size).toBe(1);
+      expect(new Set(actions.map((envelope) => envelope.id)).size).toBe(1);
+      expect(new Set(delegated.map((envelope) => envelope.payload['workflowId'])).size).toBe(1);
+    });
+  });
+
   it('leaves its copy of an attempt alone when the cancellation names another agent (the one the task was moved from)', async () => {
     const cancelFor = (task: { taskId: string; workflowId: string }, agentId: string) =>
       bus.publish(

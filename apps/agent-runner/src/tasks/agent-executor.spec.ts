@@ -139,6 +139,41 @@ describe('AgentExecutor', () => {
     expect(followUp.at(-1)?.content[0]).toEqual({ type: 'tool_result', tool_use_id: 'toolu_9', content: '{"facts":[]}' });
   });
 
+  it("numbers the attempt's tool calls, and carries out none after a cancellation, even within one answer", async () => {
+    const controller = new AbortController();
+    const invoked: Array<[string, number]> = [];
+    const tools: ToolBox = {
+      definitionsFor: () => [
+        { name: 'ask_human', description: 'a', parameters: { type: 'object' } },
+        { name: 'propose_action', description: 'p', parameters: { type: 'object' } },
+      ],
+      invoke: async (call, context) => {
+        invoked.push([call.name, context.ordinal]);
+        // The task is cancelled while the first call waits (for a human, say).
+        if (call.name === 'ask_human') controller.abort();
+        return { content: '{}', isError: false };
+      },
+    };
+    server.enqueue(
+      'openai',
+      openAiToolCalls([{ name: 'query_context', arguments: {} }]),
+      openAiToolCalls([
+        { id: 'a', name: 'ask_human', arguments: { question: 'q' } },
+        { id: 'b', name: 'propose_action', arguments: { resource: 'ticket:1', action: 'close' } },
+      ]),
+    );
+    const outcome = await new AgentExecutor(gateway(), tools).run(
+      agent({ tools: ['query_context', 'ask_human', 'propose_action'] }),
+      task,
+      controller.signal,
+    );
+    expect(outcome.kind).toBe('cancelled');
+    expect(invoked).toEqual([
+      ['query_context', 0],
+      ['ask_human', 1],
+    ]);
+  });
+
   it('stops a model that keeps calling tools', async () => {
     const tools: ToolBox = {
       definitionsFor: () => [{ name: 'query_context', description: 'q', parameters: { type: 'object' } }],

@@ -50,7 +50,8 @@ export interface ToolBox {
   definitionsFor(agent: AgentDefinition): ToolDefinition[];
   invoke(
     call: ToolCall,
-    context: { agent: AgentDefinition; task: AssignedTask; signal: AbortSignal; deadlineAt?: number },
+    /** `ordinal`: the call's place among the attempt's tool calls, from 0 (the same on a re-run of the same answers). */
+    context: { agent: AgentDefinition; task: AssignedTask; signal: AbortSignal; deadlineAt?: number; ordinal: number },
   ): Promise<ToolResult>;
 }
 
@@ -97,6 +98,7 @@ export class AgentExecutor {
     ];
     const contextFactIds = attached !== undefined && attached.factIds.length > 0 ? { contextFactIds: attached.factIds } : {};
     let toolRounds = 0;
+    let toolCalls = 0;
     let repairs = 0;
     for (;;) {
       if (signal.aborted) return { kind: 'cancelled', usage };
@@ -134,7 +136,10 @@ export class AgentExecutor {
         toolRounds += 1;
         messages.push({ role: 'assistant', content: response.content, toolCalls: response.toolCalls });
         for (const call of response.toolCalls) {
-          const result = await this.tools.invoke(call, { agent, task, signal, deadlineAt });
+          // A cancelled attempt acts no further, even within one answer's calls (one may have waited for a human).
+          if (signal.aborted) return { kind: 'cancelled', usage };
+          const result = await this.tools.invoke(call, { agent, task, signal, deadlineAt, ordinal: toolCalls });
+          toolCalls += 1;
           messages.push({ role: 'tool', toolCallId: call.id, name: call.name, content: result.content, isError: result.isError });
         }
         continue;

@@ -14,6 +14,17 @@ export function usageEnvelopeId(taskId: string, attempt: number): string {
   return derivedId(`task-usage:${taskId}:${attempt}`);
 }
 
+/**
+ * The id of the effect of a task attempt's `ordinal`-th tool call (a fact, a
+ * proposal, a delegated workflow, a question): a redelivered task, or the copy
+ * the router gives another agent when one stops heartbeating (same task id and
+ * attempt), repeats its calls under the same ids, and their consumers keep
+ * each effect once.
+ */
+export function toolEffectId(taskId: string, attempt: number, ordinal: number, tool: string): string {
+  return derivedId(`tool-effect:${taskId}:${attempt}:${ordinal}:${tool}`);
+}
+
 function derivedId(name: string): string {
   const bytes = createHash('sha256').update(name).digest().subarray(0, 16);
   bytes.writeUInt8((bytes.readUInt8(6) & 0x0f) | 0x50, 6); // version 5 (name-based)

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { z } from 'zod';
@@ -24,6 +23,7 @@ import {
   type JsonValue,
 } from '@baton/contracts';
 import type { ToolCall, ToolDefinition } from '@baton/llm-gateway';
+import { toolEffectId } from '../tasks/result-id';
 import type { AgentDefinition } from '../agents/agent-definition';
 import type { AssignedTask, ToolBox, ToolResult } from '../tasks/agent-executor';
 import { TaskEndedError, answerToolResult, questionWaitMs, untilAborted } from './ask-human';
@@ -35,6 +35,8 @@ interface ToolContext {
   signal: AbortSignal;
   /** Epoch ms when the task's attempt is abandoned; waits never outlive it. */
   deadlineAt?: number;
+  /** The call's place among the attempt's tool calls: with the task id and attempt, it names the call's effect. */
+  ordinal: number;
 }
 
 export interface RunnerToolBoxOptions {
@@ -244,10 +246,11 @@ export class RunnerToolBox implements ToolBox {
     return { outcome: 'allowed', result: { entities: answer.entities, edges: answer.edges, facts: answer.facts } as JsonValue };
   }
 
-  private async askHuman(args: z.infer<typeof askHumanArguments>, { agent, task, signal, deadlineAt }: ToolContext): Promise<Handled> {
+  private async askHuman(args: z.infer<typeof askHumanArguments>, context: ToolContext): Promise<Handled> {
+    const { agent, task, signal, deadlineAt } = context;
     const waitMs = questionWaitMs(this.askHumanTimeoutMs, deadlineAt, Date.now());
     if (waitMs === 0) return { outcome: 'failed', reason: 'the task has no time left to wait for a human' };
-    const questionId = randomUUID();
+    const questionId = effectId(context, 'ask_human');
     const question = createEnvelope(
       humanQuestionAsked,
       {
@@ -300,7 +303,8 @@ export class RunnerToolBox implements ToolBox {
     return { outcome: 'allowed', result: answerToolResult(answer) };
   }
 
-  private async proposeAction(args: z.infer<typeof proposeActionArguments>, { agent, task }: ToolContext): Promise<Handled> {
+  private async proposeAction(args: z.infer<typeof proposeActionArguments>, context: ToolContext): Promise<Handled> {
+    const { agent, task } = context;
     const envelope = createEnvelope(
       actionProposed,
       {
@@ -313,6 +317,7 @@ export class RunnerToolBox implements ToolBox {
         agentId: agent.id,
       },
       {
+        id: effectId(context, 'propose_action'),
         source: this.source,
         correlationId: task.workflowId,
         workflowId: task.workflowId,
@@ -332,11 +337,13 @@ export class RunnerToolBox implements ToolBox {
     };
   }
 
-  private async delegate(args: { capability: string; input: JsonValue }, { agent, task }: ToolContext): Promise<Handled> {
+  private async delegate(args: { capability: string; input: JsonValue }, context: ToolContext): Promise<Handled> {
+    const { agent, task } = context;
     if (agent.capabilities.includes(args.capability)) {
       return { outcome: 'denied', reason: `agent ${agent.id} has capability ${args.capability} itself; delegating it could loop` };
     }
-    const workflowId = randomUUID();
+    // The router starts a workflow id once: a re-run of this call requests the same one.
+    const workflowId = effectId(context, 'delegate_subtask');
     await this.bus.publish(
       workflowRequested,
       createEnvelope(
@@ -352,18 +359,21 @@ export class RunnerToolBox implements ToolBox {
           requestedBy: `agent:${agent.id}`,
         },
         // Correlated with the delegating workflow, so one trace and one audit trail cover both.
-        { source: this.source, correlationId: task.workflowId, workflowId, agentId: agent.id, team: agent.team },
+        { id: workflowId, source: this.source, correlationId: task.workflowId, workflowId, agentId: agent.id, team: agent.team },
       ),
     );
     return { outcome: 'allowed', result: { delegated: true, workflowId, status: 'requested from the router' } };
   }
 
-  private async publishFact(fact: z.infer<typeof factBodySchema>, { agent, task }: ToolContext): Promise<Handled> {
+  private async publishFact(fact: z.infer<typeof factBodySchema>, context: ToolContext): Promise<Handled> {
+    const { agent, task } = context;
     const missing = (fact.scopes ?? []).filter((scope) => !agent.scopes.includes(scope));
     if (missing.length > 0) {
       return { outcome: 'denied', reason: `agent ${agent.id} does not hold scope(s) ${missing.join(', ')} it tried to write` };
     }
+    // The context graph records a fact once per envelope id.
     const envelope = createEnvelope(contextFactRecorded, fact, {
+      id: effectId(context, 'publish_fact'),
       source: this.source,
       correlationId: task.workflowId,
       workflowId: task.workflowId,
@@ -429,3 +439,7 @@ const askHumanArguments = z
     options: z.array(z.string().min(1).max(500)).min(1).max(20).optional(),
   })
   .strict();
+
+function effectId({ task, ordinal }: ToolContext, tool: ToolName): string {
+  return toolEffectId(task.taskId, task.attempt, ordinal, tool);
+}
