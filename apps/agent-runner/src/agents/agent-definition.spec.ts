@@ -103,6 +103,12 @@ describe('agent definitions', () => {
     );
   });
 
+  it('rejects a tool granted twice, which a provider would refuse on every call', () => {
+    expect(issuesOf(folderWith({ 'a.yaml': valid.replace('[query_context, publish_fact]', '[query_context, query_context]') }))).toEqual([
+      'a.yaml: tools: lists a tool more than once',
+    ]);
+  });
+
   it('rejects two definitions with one id', () => {
     expect(issuesOf(folderWith({ 'one.yaml': valid, 'two.yaml': valid }))).toEqual([
       'two.yaml: id: "triager" is already defined in one.yaml',

@@ -36,7 +36,11 @@ export const agentDefinitionSchema = z
     systemPrompt: z.string().min(1),
     /** The user message; `{{capability}}`, `{{input}}` (JSON), `{{input.<path>}}`, `{{taskId}}`, `{{stepId}}` and `{{context}}` (shared context at dispatch) are filled in. */
     promptTemplate: z.string().min(1).default('Capability: {{capability}}\n\nInput (JSON):\n{{input}}'),
-    tools: z.array(z.enum(TOOL_NAMES)).default([]),
+    tools: z
+      .array(z.enum(TOOL_NAMES))
+      .default([])
+      // A provider refuses a request naming one tool twice (Anthropic does): every task of the agent would fail.
+      .refine((tools) => new Set(tools).size === tools.length, { message: 'lists a tool more than once' }),
     outputSchema: outputSchemaSchema,
     confidence: confidenceRuleSchema.default({ from: 'output', field: 'confidence', default: 0.5, repairPenalty: 0.1 }),
     maxConcurrency: z.number().int().positive().max(1_000),

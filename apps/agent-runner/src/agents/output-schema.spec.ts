@@ -38,4 +38,15 @@ describe('validateOutput (the JSON Schema subset of agent definitions)', () => {
     expect(validateOutput(schema, {})).toEqual(['$.summary: required', '$.findings: required']);
     expect(validateOutput({ type: ['string', 'null'] }, null)).toEqual([]);
   });
+
+  it('counts only own fields: inherited names neither satisfy required nor pass as declared properties', () => {
+    const strict: OutputSchema = {
+      type: 'object',
+      required: ['constructor'],
+      additionalProperties: false,
+      properties: { summary: { type: 'string' }, constructor: { type: 'integer' } },
+    };
+    expect(validateOutput(strict, {})).toEqual(['$.constructor: required']);
+    expect(validateOutput(strict, { constructor: 1, summary: 's', toString: [1] })).toEqual(['$.toString: is not allowed']);
+  });
 });

@@ -84,9 +84,10 @@ export function validateOutput(schema: OutputSchema, value: unknown, path = '$')
   }
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
     const record = value as Record<string, unknown>;
-    for (const key of schema.required ?? []) if (!(key in record)) issues.push(`${path}.${key}: required`);
+    // Own fields only: `constructor` or `toString` must neither satisfy `required` nor pass as a declared property.
+    for (const key of schema.required ?? []) if (!Object.hasOwn(record, key)) issues.push(`${path}.${key}: required`);
     for (const [key, child] of Object.entries(record)) {
-      const property = schema.properties?.[key];
+      const property = schema.properties !== undefined && Object.hasOwn(schema.properties, key) ? schema.properties[key] : undefined;
       if (property) issues.push(...validateOutput(property, child, `${path}.${key}`));
       else if (schema.additionalProperties === false) issues.push(`${path}.${key}: is not allowed`);
     }
