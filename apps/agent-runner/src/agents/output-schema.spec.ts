@@ -44,7 +44,11 @@ describe('validateOutput (the JSON Schema subset of agent definitions)', () => {
       type: 'object',
       required: ['constructor'],
       additionalProperties: false,
-      properties: { summary: { type: 'string' }, constructor: { type: 'integer' } },
+      // Built from entries: in an object literal, `constructor` does not take the record's value type.
+      properties: Object.fromEntries([
+        ['summary', { type: 'string' }],
+        ['constructor', { type: 'integer' }],
+      ] satisfies Array<[string, OutputSchema]>),
     };
     expect(validateOutput(strict, {})).toEqual(['$.constructor: required']);
     expect(validateOutput(strict, { constructor: 1, summary: 's', toString: [1] })).toEqual(['$.toString: is not allowed']);
