@@ -3,7 +3,8 @@
  * processes on real Kafka and Postgres. A sequential workflow whose agent
  * writes 1 MB per step runs to the end (every result, step event and next
  * task travels by claim check); submissions naming unknown capabilities or
- * oversized inputs are refused over HTTP and over Kafka, nothing created.
+ * oversized inputs are refused over HTTP and over Kafka, nothing created, and
+ * so is text Postgres cannot store (a NUL, a lone surrogate).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
@@ -249,6 +250,24 @@ describe('router: 1 MB step outputs by claim check; unknown capabilities and ove
     expect(((await response.json()) as { issues: string[] }).issues).toEqual([
       `input: ${MAX_INPUT + 12} bytes exceeds the limit of ${MAX_INPUT} bytes (ROUTER_MAX_INPUT_BYTES)`,
     ]);
+    expect(await workflowCount()).toBe(before);
+  });
+
+  it('refuses a NUL character or a lone surrogate in the input or the definition with 400 naming each field; nothing is created', async () => {
+    // Accepted, they failed the router's transaction (jsonb cannot hold them): a 500, and nothing said which field.
+    const before = await workflowCount();
+    const definition = { ...bigWorkflow, description: 'big\u0000' };
+    const input = { x: 'a\u0000b', y: ['fine', '\ud800'] };
+    const response = await api('/workflows', { method: 'POST', body: JSON.stringify({ definition, input }) });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      error: 'validation_failed',
+      issues: [
+        'definition.description: contains a NUL character (U+0000), which cannot be stored',
+        'input.x: contains a NUL character (U+0000), which cannot be stored',
+        'input.y[1]: contains an unpaired UTF-16 surrogate (U+D800), which cannot be stored',
+      ],
+    });
     expect(await workflowCount()).toBe(before);
   });
 

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { ContractValidationError, describeIssues, identifierSchema, jsonValueSchema, workflowDefinitionSchema } from '@baton/contracts';
+import {
+  ContractValidationError,
+  describeIssues,
+  identifierSchema,
+  jsonValueSchema,
+  storableStringSchema,
+  workflowDefinitionSchema,
+} from '@baton/contracts';
 import type { JsonValue, WorkflowDefinition } from '@baton/contracts';
 
 export const startWorkflowRequestSchema = z
@@ -33,4 +40,7 @@ export class StartWorkflowRequest {
   }
 }
 
-export const cancelWorkflowRequestSchema = z.object({ reason: z.string().min(1).max(500).default('cancelled by request') }).strict();
+/** The reason is kept in the workflow's error (jsonb). */
+export const cancelWorkflowRequestSchema = z
+  .object({ reason: storableStringSchema.min(1).max(500).default('cancelled by request') })
+  .strict();

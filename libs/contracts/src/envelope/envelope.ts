@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { storableStringSchema } from '../messages/common';
 
 /** Where a claim-checked payload is kept; one value per store kind, so a reader knows how to fetch it. */
 export const CLAIM_STORES = ['postgres'] as const;
@@ -23,6 +24,9 @@ export const payloadRefSchema = z
   .strict();
 export type PayloadRef = z.infer<typeof payloadRefSchema>;
 
+/** Consumers store header fields (the router keeps `correlationId` in a text column). */
+const headerStringSchema = storableStringSchema.min(1).max(200);
+
 /**
  * The one JSON envelope every message on every Baton topic travels in.
  * `payload` is validated separately against the schema registered for
@@ -31,16 +35,16 @@ export type PayloadRef = z.infer<typeof payloadRefSchema>;
 export const envelopeSchema = z
   .object({
     id: z.uuid(),
-    type: z.string().min(1).max(200),
+    type: headerStringSchema,
     version: z.number().int().positive(),
     occurredAt: z.iso.datetime({ offset: true }),
-    source: z.string().min(1).max(200),
-    correlationId: z.string().min(1).max(200),
-    causationId: z.string().min(1).max(200).optional(),
-    workflowId: z.string().min(1).max(200).optional(),
-    stepId: z.string().min(1).max(200).optional(),
-    agentId: z.string().min(1).max(200).optional(),
-    team: z.string().min(1).max(200).optional(),
+    source: headerStringSchema,
+    correlationId: headerStringSchema,
+    causationId: headerStringSchema.optional(),
+    workflowId: headerStringSchema.optional(),
+    stepId: headerStringSchema.optional(),
+    agentId: headerStringSchema.optional(),
+    team: headerStringSchema.optional(),
     /** Set when the payload travels by reference (claim check); `payload` is then null. */
     payloadRef: payloadRefSchema.optional(),
     payload: z.unknown(),

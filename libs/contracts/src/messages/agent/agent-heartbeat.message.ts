@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { TOPICS } from '../../topics/topics';
-import { identifierSchema } from '../common';
+import { identifierSchema, storableStringSchema } from '../common';
 import { defineMessage } from '../message-contract';
 
 export const AGENT_HEARTBEAT = 'agent.heartbeat';
@@ -17,7 +17,7 @@ export const agentHeartbeat = defineMessage({
       team: identifierSchema,
       capabilities: z.array(identifierSchema).min(1),
       scopes: z.array(identifierSchema),
-      models: z.array(z.string().min(1)),
+      models: z.array(storableStringSchema.min(1)),
       maxConcurrency: z.number().int().positive(),
       inFlight: z.number().int().nonnegative(),
       startedAt: z.iso.datetime({ offset: true }),

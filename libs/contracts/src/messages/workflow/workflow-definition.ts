@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { identifierSchema, jsonValueSchema } from '../common';
+import { identifierSchema, jsonValueSchema, storableRecord, storableStringSchema } from '../common';
 
 /**
  * A workflow definition, carried inline in requests or registered by name.
@@ -54,7 +54,7 @@ export const inputMappingSchema = jsonValueSchema;
 const taskFields = {
   capability: identifierSchema,
   /** Static parameters passed alongside the step's input. */
-  params: z.record(z.string(), jsonValueSchema).optional(),
+  params: storableRecord(jsonValueSchema).optional(),
   input: inputMappingSchema.optional(),
   timeoutMs: timeoutSchema.optional(),
   retry: retryPolicySchema.optional(),
@@ -100,7 +100,7 @@ export const mergeSchema = z
   .object({
     strategy: z.enum(MERGE_STRATEGIES),
     /** `vote`: the field of each branch output that is voted on (a dotted path). */
-    field: z.string().min(1).max(200).optional(),
+    field: storableStringSchema.min(1).max(200).optional(),
     /** `agent`: the capability of the agent that reconciles the branch outputs. */
     capability: identifierSchema.optional(),
     timeoutMs: timeoutSchema.optional(),
@@ -190,7 +190,7 @@ export const stepDefinitionSchema = z
 export const workflowTriggerSchema = z
   .object({
     /** A CloudEvents `type` on baton.system-events, e.g. `com.example.deployment.finished`. */
-    eventType: z.string().min(1).max(200),
+    eventType: storableStringSchema.min(1).max(200),
   })
   .strict();
 
@@ -198,7 +198,7 @@ export const workflowDefinitionSchema = z
   .object({
     name: identifierSchema,
     pattern: z.enum(WORKFLOW_PATTERNS),
-    description: z.string().max(2000).optional(),
+    description: storableStringSchema.max(2000).optional(),
     steps: z.array(stepDefinitionSchema).min(1).max(500),
     triggers: z.array(workflowTriggerSchema).min(1).max(50).optional(),
     /** How long an assignable task may wait for an eligible agent before it fails. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { TOPICS } from '../../topics/topics';
-import { jsonValueSchema } from '../common';
+import { jsonValueSchema, storableStringSchema } from '../common';
 import { defineMessage } from '../message-contract';
 import { workflowDefinitionSchema } from './workflow-definition';
 
@@ -11,7 +11,7 @@ export const workflowRequestedPayloadSchema = z
     workflowId: z.uuid(),
     definition: workflowDefinitionSchema,
     input: jsonValueSchema,
-    requestedBy: z.string().min(1).max(200),
+    requestedBy: storableStringSchema.min(1).max(200),
   })
   .strict();
 
@@ -35,12 +35,12 @@ export const workflowRequestedByName = defineMessage({
   payload: z
     .object({
       workflowId: z.uuid(),
-      definitionName: z.string().min(1).max(200),
+      definitionName: storableStringSchema.min(1).max(200),
       input: jsonValueSchema,
-      requestedBy: z.string().min(1).max(200),
+      requestedBy: storableStringSchema.min(1).max(200),
       /** The system event that caused the request, when a trigger fired. */
       trigger: z
-        .object({ eventType: z.string().min(1).max(200), eventId: z.string().min(1).max(200).optional() })
+        .object({ eventType: storableStringSchema.min(1).max(200), eventId: storableStringSchema.min(1).max(200).optional() })
         .strict()
         .optional(),
     })
