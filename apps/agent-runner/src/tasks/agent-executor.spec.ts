@@ -112,6 +112,15 @@ describe('AgentExecutor', () => {
     expect(outcome.usage.models[0]?.calls).toBe(2);
   });
 
+  it('asks again for an answer holding text that cannot be passed on (a NUL character), then fails naming it', async () => {
+    const unstorable = openAiText('{"severity":"low","note":"a\\u0000b"}');
+    server.enqueue('openai', unstorable, unstorable);
+    const outcome = await new AgentExecutor(gateway()).run(agent({ maxRepairAttempts: 1 }), task, live());
+    expect(outcome).toMatchObject({ kind: 'failed', code: 'output_schema_mismatch', retryable: false });
+    expect(outcome.kind === 'failed' && outcome.message).toContain('note: contains a NUL character (U+0000)');
+    expect(outcome.usage.models[0]?.calls).toBe(2);
+  });
+
   it('fails with output_not_json when the model never answers JSON', async () => {
     server.enqueue('anthropic', anthropicText('no'), anthropicText('still no'));
     const outcome = await new AgentExecutor(gateway()).run(agent({ model: 'claude' }), task, live());

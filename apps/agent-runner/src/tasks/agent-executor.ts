@@ -1,4 +1,4 @@
-import type { JsonValue, PayloadOf, taskAssigned } from '@baton/contracts';
+import { describeIssues, jsonValueSchema, type JsonValue, type PayloadOf, type taskAssigned } from '@baton/contracts';
 import {
   GatewayError,
   stableStringify,
@@ -191,6 +191,15 @@ function judgeOutput(agent: AgentDefinition, raw: string): Judged {
   const issues = validateOutput(agent.outputSchema, value);
   if (issues.length > 0) {
     return { ok: false, code: 'output_schema_mismatch', problem: `the answer does not match the output schema: ${issues.join('; ')}` };
+  }
+  // What no task.completed may carry (text Postgres cannot store): better asked again than found unpublishable later.
+  const storable = jsonValueSchema.safeParse(value);
+  if (!storable.success) {
+    return {
+      ok: false,
+      code: 'output_schema_mismatch',
+      problem: `the answer cannot be passed on: ${describeIssues(storable.error).join('; ')}`,
+    };
   }
   return { ok: true, value };
 }
