@@ -10,8 +10,10 @@ import {
   createEnvelope,
   dlqTopic,
   parseEnvelope,
+  stepCancelled,
   stepCompleted,
   stepDispatched,
+  workflowCancelled,
 } from '@baton/contracts';
 import { KafkaBus } from '@baton/bus';
 import { PostgresClaimStore } from '@baton/persistence';
@@ -47,8 +49,18 @@ async function query(query: ContextQuery, scopes: string[], workflowId?: string)
     entities: unknown[];
     edges: { from: { id: string }; type: string; to: { id: string } }[];
     facts: FactView[];
-    error?: { issues?: string[] };
+    error?: { code: string; issues?: string[] };
   };
+}
+
+async function tasksInGraph(taskIds: string[]): Promise<number> {
+  const driver = neo4j.driver(h.infra.neo4j.uri, neo4j.auth.basic(h.infra.neo4j.user, h.infra.neo4j.password));
+  try {
+    const result = await driver.executeQuery('MATCH (t:Task) WHERE t.taskId IN $taskIds RETURN count(t) AS n', { taskIds });
+    return Number(result.records[0]?.get('n'));
+  } finally {
+    await driver.close();
+  }
 }
 
 describe('graph model', () => {
@@ -328,6 +340,23 @@ describe('queries and scopes', () => {
     expect(answer.ok).toBe(false);
     expect(answer.error?.issues).toEqual([expect.stringMatching(/^payload\.query\.entity\.kind: unknown entity kind Spaceship/)]);
   });
+
+  it('rejects a whitespace-only search with the field named, over Kafka and HTTP (Lucene cannot parse it)', async () => {
+    const answer = await query({ kind: 'search', text: ' \t ', limit: 5 }, []);
+    expect({ ok: answer.ok, code: answer.error?.code, issues: answer.error?.issues }).toEqual({
+      ok: false,
+      code: 'validation_failed',
+      issues: ['payload.query.text: must contain something to search for, not only whitespace'],
+    });
+    const response = await h.http('GET', '/facts?q=%20%20%20', { key: READER_KEY });
+    expect(response).toEqual({
+      status: 400,
+      body: expect.objectContaining({
+        error: 'validation_failed',
+        issues: ['q: must contain something to search for, not only whitespace'],
+      }),
+    });
+  });
 });
 
 describe('push to in-flight tasks', () => {
@@ -449,6 +478,46 @@ describe('push to in-flight tasks', () => {
       }
     });
   });
+
+  it('forgets a task whose attempt was cancelled, and every task of a cancelled workflow', async () => {
+    const tag = randomUUID().slice(0, 8);
+    const dispatch = (workflowId: string, stepId: string, taskId: string) =>
+      createEnvelope(
+        stepDispatched,
+        { workflowId, stepId, taskId, attempt: 1, capability: 'diagnosis', input: { entities: [svc(`c-${tag}`)] } },
+        { source: 'router', correlationId: workflowId, workflowId },
+      );
+
+    // A timed-out attempt: the router cancels it and retries under a new task id, so the old one never ends otherwise.
+    const timedOut = { workflowId: randomUUID(), taskId: randomUUID() };
+    await h.publish(stepDispatched, dispatch(timedOut.workflowId, 'diagnose', timedOut.taskId));
+    await expectEventually(async () => expect(await tasksInGraph([timedOut.taskId])).toBe(1));
+    await h.publish(
+      stepCancelled,
+      createEnvelope(
+        stepCancelled,
+        { ...timedOut, stepId: 'diagnose', attempt: 1, reason: 'timed_out' },
+        { source: 'router', correlationId: timedOut.workflowId, workflowId: timedOut.workflowId },
+      ),
+    );
+    await expectEventually(async () => expect(await tasksInGraph([timedOut.taskId])).toBe(0));
+
+    // POST /workflows/:id/cancel: the workflow's tasks in flight are forgotten together.
+    const workflowId = randomUUID();
+    const taskIds = [randomUUID(), randomUUID()];
+    await h.publish(stepDispatched, dispatch(workflowId, 'diagnose', taskIds[0] as string));
+    await h.publish(stepDispatched, dispatch(workflowId, 'remediate', taskIds[1] as string));
+    await expectEventually(async () => expect(await tasksInGraph(taskIds)).toBe(2));
+    await h.publish(
+      workflowCancelled,
+      createEnvelope(
+        workflowCancelled,
+        { workflowId, reason: 'no longer needed', requestedBy: 'cg-test' },
+        { source: 'router', correlationId: workflowId, workflowId },
+      ),
+    );
+    await expectEventually(async () => expect(await tasksInGraph(taskIds)).toBe(0));
+  });
 });
 
 describe('HTTP', () => {
@@ -486,6 +555,69 @@ describe('HTTP', () => {
     expect(exported.body?.['read']).toEqual([
       expect.objectContaining({ query: expect.objectContaining({ kind: 'neighbourhood' }), factIds: [id] }),
     ]);
+    expect(exported.body?.['truncated']).toEqual({ wrote: false, read: false });
+  });
+
+  it("exports only what the caller's key may read: customer-data facts, and reads made with that scope, need it", async () => {
+    const workflowId = randomUUID();
+    const tag = randomUUID().slice(0, 8);
+    const secretWord = `quokkafin${tag}`;
+    const entity = svc(`export-${tag}`);
+    const open = randomUUID();
+    const secret = randomUUID();
+    const write = async (id: string, fact: Record<string, unknown>) =>
+      expect(
+        (await h.http('POST', '/facts', { key: READER_KEY, body: { id, workflowId, fact: { about: entity, confidence: 1, ...fact } } }))
+          .status,
+      ).toBe(201);
+    await write(open, { attribute: 'version', value: '2.0.0' });
+    await write(secret, { attribute: 'top-customer', value: `acme ${secretWord}`, text: secretWord, scopes: ['customer-data'] });
+    // One read without a scope, one with customer-data that found the customer-data fact.
+    const attributed = { 'x-baton-workflow-id': workflowId };
+    expect((await h.http('GET', `/entities/Service:${entity.id}`, { key: READER_KEY, headers: attributed })).status).toBe(200);
+    const found = await h.http('GET', `/facts?q=${secretWord}`, { key: TRUSTED_KEY, headers: attributed });
+    expect((found.body?.['facts'] as FactView[]).map((fact) => fact.id)).toEqual([secret]);
+
+    const reader = await h.http('GET', `/workflows/${workflowId}/context`, { key: READER_KEY });
+    expect(reader.status).toBe(200);
+    expect((reader.body?.['wrote'] as FactView[]).map((fact) => fact.id)).toEqual([open]);
+    expect(reader.body?.['read']).toEqual([expect.objectContaining({ scopes: [], factIds: [open] })]);
+    for (const hidden of [secretWord, secret, 'customer-data']) expect(JSON.stringify(reader.body)).not.toContain(hidden);
+
+    const trusted = await h.http('GET', `/workflows/${workflowId}/context`, { key: TRUSTED_KEY });
+    expect((trusted.body?.['wrote'] as FactView[]).map((fact) => fact.id).sort()).toEqual([open, secret].sort());
+    expect(trusted.body?.['wrote']).toContainEqual(expect.objectContaining({ id: secret, value: `acme ${secretWord}` }));
+    expect(trusted.body?.['read']).toHaveLength(2);
+    expect(trusted.body?.['read']).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ scopes: [], factIds: [open] }),
+        expect.objectContaining({ scopes: ['customer-data'], query: expect.objectContaining({ text: secretWord }), factIds: [secret] }),
+      ]),
+    );
+    expect(trusted.body?.['truncated']).toEqual({ wrote: false, read: false });
+
+    // Bounded: each list holds at most `limit` entries, and says when it held more.
+    const cut = await h.http('GET', `/workflows/${workflowId}/context?limit=1`, { key: TRUSTED_KEY });
+    expect({ wrote: (cut.body?.['wrote'] as unknown[]).length, read: (cut.body?.['read'] as unknown[]).length }).toEqual({
+      wrote: 1,
+      read: 1,
+    });
+    expect(cut.body?.['truncated']).toEqual({ wrote: true, read: true });
+    const tooMany = await h.http('GET', `/workflows/${workflowId}/context?limit=501`, { key: TRUSTED_KEY });
+    expect({ status: tooMany.status, issues: tooMany.body?.['issues'] }).toEqual({
+      status: 400,
+      issues: [expect.stringMatching(/^limit: /)],
+    });
+
+    // A read attributed to something no export can take (not a uuid) is refused, naming the header.
+    for (const path of [`/entities/Service:${entity.id}`, `/entities/Service:${entity.id}/neighbourhood`, `/facts?q=${secretWord}`]) {
+      const refused = await h.http('GET', path, { key: TRUSTED_KEY, headers: { 'x-baton-workflow-id': `wf-${tag}` } });
+      expect({ path, status: refused.status, issues: refused.body?.['issues'] }).toEqual({
+        path,
+        status: 400,
+        issues: ['X-Baton-Workflow-Id: must be a uuid'],
+      });
+    }
   });
 
   it('stores Cypher-looking strings in every field as data', async () => {

@@ -10,7 +10,8 @@
  * - (:Fact {uid, id, attribute, valueJson, text, confidence, scopes, occurredAt, recordedAt, validUntil,
  *   supersededBy, source, agentId, workflowId, sourceEvent, search})-[:ABOUT]->(:Entity);
  * - (:Task {uid, taskId, workflowId, stepId, scopes})-[:CONCERNS]->(:Entity) — tasks in flight, for push;
- * - (:Access {uid, workflowId, caller, query, at, factIds}) — what a workflow read, for its export;
+ * - (:Access {uid, workflowId, caller, query, at, factIds, scopes}) — what a workflow read, for its export (shown
+ *   only to a caller holding all of its scopes);
  * - (:PendingPush {uid, seq, key, value, headers}) — `context.updated` records committed with the facts that caused
  *   them and not yet published (the push outbox); (:PushSequence {uid, next}) numbers them in commit order.
  */

@@ -7,6 +7,7 @@ import {
   entityRefSchema,
   factBodySchema,
 } from '@baton/contracts';
+import { BLANK_SEARCH_TEXT, isSearchable } from '../queries/context-queries.service';
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const parsed = schema.safeParse(value);
@@ -46,7 +47,7 @@ const DEFAULT_WINDOW_MS = 7 * 24 * 3_600_000;
 export const factsParamsSchema = z
   .object({
     about: entityPathSchema.optional(),
-    q: z.string().min(1).max(500).optional(),
+    q: z.string().min(1).max(500).refine(isSearchable, BLANK_SEARCH_TEXT).optional(),
     since: z.iso.datetime({ offset: true }).optional(),
     windowMs: z.coerce
       .number()
@@ -75,6 +76,30 @@ export function parseFactsQuery(query: unknown): ContextQuery {
     hops: params.hops,
     limit: params.limit,
   };
+}
+
+export const DEFAULT_EXPORT_LIMIT = 100;
+export const MAX_EXPORT_LIMIT = 500;
+
+/** `GET /workflows/:id/context`: `limit` bounds each list (facts written, reads); `truncated` says which was cut. */
+export const exportParamsSchema = z
+  .object({ limit: z.coerce.number().int().min(1).max(MAX_EXPORT_LIMIT).default(DEFAULT_EXPORT_LIMIT) })
+  .strict();
+
+export function parseExportParams(query: unknown): { limit: number } {
+  return parse(exportParamsSchema, query, 'export query');
+}
+
+export const WORKFLOW_HEADER = 'X-Baton-Workflow-Id';
+
+/**
+ * The workflow a read is attributed to. Reads are recorded under it and exported by `GET /workflows/:id/context`,
+ * which takes only a uuid: anything else would be recorded where no export can reach it.
+ */
+export function parseWorkflowHeader(value: string | string[] | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const schema = z.object({ [WORKFLOW_HEADER]: z.uuid('must be a uuid') });
+  return parse(schema, { [WORKFLOW_HEADER]: value }, 'header')[WORKFLOW_HEADER] as string;
 }
 
 /** `POST /facts`: the fact, and optionally its provenance (a client-chosen id makes retries idempotent). */

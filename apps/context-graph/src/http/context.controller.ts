@@ -5,6 +5,7 @@ import {
   ApiBearerAuth,
   ApiBody,
   ApiCreatedResponse,
+  ApiHeader,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -22,11 +23,27 @@ import { GraphModel } from '../graph/graph-model';
 import { AccessLog, type WorkflowExport } from '../queries/access-log';
 import { ContextQueries, type QueryResult, type Reader } from '../queries/context-queries.service';
 import { UuidParam, callerOf, httpErrorSchema, scopesOf } from '@baton/http';
-import { parseEntityPath, parseFactsQuery, parseNeighbourhoodParams, parseRecordFact, recordFactRequestSchema } from './context-requests';
+import {
+  DEFAULT_EXPORT_LIMIT,
+  MAX_EXPORT_LIMIT,
+  WORKFLOW_HEADER,
+  parseEntityPath,
+  parseExportParams,
+  parseFactsQuery,
+  parseNeighbourhoodParams,
+  parseRecordFact,
+  parseWorkflowHeader,
+  recordFactRequestSchema,
+} from './context-requests';
 import { NotFoundError } from './not-found.error';
 
 const errorResponse = { schema: toOpenApiSchema(httpErrorSchema) };
-const WORKFLOW_HEADER = 'x-baton-workflow-id';
+const workflowHeader = {
+  name: WORKFLOW_HEADER,
+  required: false,
+  description: 'attributes the read to this workflow, for its export (GET /workflows/{id}/context)',
+  schema: { type: 'string' as const, format: 'uuid' },
+};
 
 const entityWithFactsSchema = z.object({ entity: entityRefSchema, facts: z.array(factViewSchema) });
 const queryResultSchema = z.object({
@@ -50,6 +67,9 @@ const exportSchema = z.object({
       factIds: z.array(z.string()),
     }),
   ),
+  truncated: z
+    .object({ wrote: z.boolean(), read: z.boolean() })
+    .describe('true for a list that holds `limit` entries and had more: the rest were left out'),
 });
 
 @ApiTags('context')
@@ -70,8 +90,9 @@ export class ContextController {
     summary: 'An entity and the facts about it the caller may read, current and most recent first',
   })
   @ApiParam({ name: 'id', description: '<Kind>:<id>, e.g. Service:checkout-api' })
+  @ApiHeader(workflowHeader)
   @ApiOkResponse({ schema: toOpenApiSchema(entityWithFactsSchema) })
-  @ApiBadRequestResponse({ description: 'malformed or unknown entity', ...errorResponse })
+  @ApiBadRequestResponse({ description: 'malformed or unknown entity, or a workflow header that is not a uuid', ...errorResponse })
   @ApiNotFoundResponse({ description: 'no such entity', ...errorResponse })
   async entity(@Param('id') id: string, @Req() request: Request): Promise<{ entity: { kind: string; id: string }; facts: FactView[] }> {
     const entity = parseEntityPath(id, 'id');
@@ -98,8 +119,9 @@ export class ContextController {
     required: false,
     schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
   })
+  @ApiHeader(workflowHeader)
   @ApiOkResponse({ schema: toOpenApiSchema(queryResultSchema) })
-  @ApiBadRequestResponse({ description: 'malformed entity or parameters', ...errorResponse })
+  @ApiBadRequestResponse({ description: 'malformed entity, parameters or workflow header', ...errorResponse })
   async neighbourhood(@Param('id') id: string, @Query() query: unknown, @Req() request: Request): Promise<QueryResult> {
     const entity = parseEntityPath(id, 'id');
     this.model.assertKnownEntity(entity, 'id');
@@ -129,8 +151,9 @@ export class ContextController {
     required: false,
     schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
   })
+  @ApiHeader(workflowHeader)
   @ApiOkResponse({ schema: toOpenApiSchema(z.object({ facts: z.array(factViewSchema) })) })
-  @ApiBadRequestResponse({ description: 'malformed parameters', ...errorResponse })
+  @ApiBadRequestResponse({ description: 'malformed parameters or workflow header', ...errorResponse })
   async facts(@Query() query: unknown, @Req() request: Request): Promise<{ facts: FactView[] }> {
     const parsed = parseFactsQuery(query);
     if (parsed.kind !== 'search') this.model.assertKnownEntity(parsed.entity, 'about');
@@ -168,22 +191,30 @@ export class ContextController {
 
   @Get('workflows/:id/context')
   @ApiOperation({
-    summary: 'Export of everything a workflow read (queries and the facts returned) and wrote (facts)',
+    summary:
+      'Export of what a workflow read (queries and the facts returned) and wrote (facts, superseded and expired ones included), as far as the caller may see: facts needing a scope its key lacks, and reads made with such a scope, are left out',
   })
   @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    description: 'most facts and most reads returned (each list, oldest first); `truncated` says which list was cut',
+    schema: { type: 'integer', minimum: 1, maximum: MAX_EXPORT_LIMIT, default: DEFAULT_EXPORT_LIMIT },
+  })
   @ApiOkResponse({ schema: toOpenApiSchema(exportSchema) })
-  @ApiBadRequestResponse({ description: 'id is not a uuid', ...errorResponse })
-  async export(@Param('id', new UuidParam('id')) id: string): Promise<WorkflowExport> {
-    return this.access.export(id);
+  @ApiBadRequestResponse({ description: 'id is not a uuid, or a malformed limit', ...errorResponse })
+  async export(@Param('id', new UuidParam('id')) id: string, @Query() query: unknown, @Req() request: Request): Promise<WorkflowExport> {
+    const { limit } = parseExportParams(query);
+    return this.access.export(id, scopesOf(request), limit);
   }
 }
 
 /** HTTP readers: scopes from the API key's configuration; an `X-Baton-Workflow-Id` header attributes the read. */
 function readerOf(request: Request): Reader {
-  const workflowId = request.headers[WORKFLOW_HEADER];
+  const workflowId = parseWorkflowHeader(request.headers[WORKFLOW_HEADER.toLowerCase()]);
   return {
     caller: callerOf(request),
     scopes: scopesOf(request),
-    ...(typeof workflowId === 'string' && workflowId !== '' ? { workflowId } : {}),
+    ...(workflowId !== undefined ? { workflowId } : {}),
   };
 }

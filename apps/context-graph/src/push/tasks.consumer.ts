@@ -1,10 +1,12 @@
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { KafkaBus } from '@baton/bus';
 import {
+  STEP_CANCELLED,
   STEP_COMPLETED,
   STEP_DISPATCHED,
   STEP_FAILED,
   TOPICS,
+  WORKFLOW_CANCELLED,
   WORKFLOW_COMPLETED,
   WORKFLOW_FAILED,
   type EntityRef,
@@ -35,7 +37,8 @@ const FORGET_WORKFLOW = 'MATCH (t:Task) WHERE t.ns = $ns AND t.workflowId = $wor
 /**
  * Learns which tasks are in flight, and about which entities, from the router's lifecycle log
  * (`baton.workflow.events`): nobody has to call context-graph for push to work. Kept in the graph, so a restart
- * keeps the set.
+ * keeps the set. Every end of a task or its workflow (completed, failed, cancelled) forgets it: nothing else
+ * would, and a task left behind would be pushed updates for good.
  */
 @Injectable()
 export class TasksConsumer implements OnApplicationBootstrap {
@@ -62,12 +65,15 @@ export class TasksConsumer implements OnApplicationBootstrap {
           case STEP_DISPATCHED:
             await this.track(envelope as Envelope<PayloadOf<typeof stepDispatched>>);
             return;
+          // A cancelled attempt ends its task id for good: a retry after a time-out is dispatched under a new one.
           case STEP_COMPLETED:
           case STEP_FAILED:
+          case STEP_CANCELLED:
             await this.db.write((tx) => tx.run(FORGET_TASK, { uid: this.taskUid((envelope.payload as { taskId: string }).taskId) }));
             return;
           case WORKFLOW_COMPLETED:
           case WORKFLOW_FAILED:
+          case WORKFLOW_CANCELLED:
             await this.db.write((tx) =>
               tx.run(FORGET_WORKFLOW, {
                 ns: this.model.namespace,

@@ -1,6 +1,6 @@
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import neo4j from 'neo4j-driver';
-import type { ContextQuery, EntityRef, FactView } from '@baton/contracts';
+import { type ContextQuery, ContractValidationError, type EntityRef, type FactView } from '@baton/contracts';
 import { toFactView } from '../facts/fact-record';
 import { FACT_TEXT_INDEX } from '../graph/graph-migrations';
 import { GraphDatabase, type Rehearsal } from '../graph/neo4j';
@@ -35,9 +35,14 @@ export const DEFAULT_HOPS = 2;
 export const DEFAULT_LIMIT = 50;
 type Depth = (typeof DEPTHS)[number];
 
-const visibleRels = (variable: string): string => `all(r IN ${variable} WHERE all(s IN r.scopes WHERE s IN $q.scopes))`;
+/**
+ * The scope rule of every read: a node or relationship whose `scopes` the caller (`$q.scopes`) does not all hold is
+ * not returned. Shared with the workflow export (AccessLog), so no read path can drift from it.
+ */
+export const holdsScopes = (variable: string): string => `all(s IN ${variable}.scopes WHERE s IN $q.scopes)`;
+const visibleRels = (variable: string): string => `all(r IN ${variable} WHERE ${holdsScopes('r')})`;
 const visibleFact = (variable: string): string =>
-  `all(s IN ${variable}.scopes WHERE s IN $q.scopes) AND (${variable}.validUntil IS NULL OR ${variable}.validUntil > $q.now)`;
+  `${holdsScopes(variable)} AND (${variable}.validUntil IS NULL OR ${variable}.validUntil > $q.now)`;
 /** Current facts first (not superseded), then the most recent, then the most confident. */
 const FACT_ORDER = 'ORDER BY f.supersededBy IS NULL DESC, f.occurredAt DESC, f.confidence DESC';
 
@@ -114,6 +119,18 @@ const AROUND = new Map(DEPTHS.map((depth) => [depth, aroundQuery(depth)]));
 /** Lucene treats these as syntax; escaped, the caller's text is only ever searched for. */
 export function escapeLucene(text: string): string {
   return text.replace(/[+\-!(){}[\]^"~*?:\\/&|]/g, (char) => `\\${char}`).replace(/\b(AND|OR|NOT|TO)\b/g, (word) => word.toLowerCase());
+}
+
+export const BLANK_SEARCH_TEXT = 'must contain something to search for, not only whitespace';
+
+/** Text that is only whitespace is an empty Lucene query, which Neo4j answers with a ParseException, not no hits. */
+export function isSearchable(text: string): boolean {
+  return /\S/.test(text);
+}
+
+/** Refuses a search the index cannot parse, naming the caller's field (`path`) rather than failing in Neo4j. */
+export function assertSearchText(text: string, path: string): void {
+  if (!isSearchable(text)) throw new ContractValidationError([`${path}: ${BLANK_SEARCH_TEXT}`], 'query rejected');
 }
 
 function pick<T>(table: Map<Depth, T>, hops: number): T {
