@@ -13,6 +13,7 @@ import {
 import type { AgentDefinition } from '../agents/agent-definition';
 import type { ContextInjectionConfig } from '../config/runner-config';
 import type { AssignedTask, AttachedContext, ContextProvider } from '../tasks/agent-executor';
+import { agentTaskMeta } from '../tasks/agent-task-meta';
 import { rankContext, type Neighbourhood } from './context-ranking';
 
 /** A task about more entities than this gets the context of the first ones: the bound is on facts anyway. */
@@ -102,14 +103,7 @@ export class GraphContextProvider implements ContextProvider {
     const request = createEnvelope(
       contextQueryRequested,
       { query, scopes: [...agent.scopes], caller: agent.id },
-      {
-        source: this.source,
-        correlationId: task.workflowId,
-        workflowId: task.workflowId,
-        stepId: task.stepId,
-        agentId: agent.id,
-        team: agent.team,
-      },
+      agentTaskMeta(this.source, agent, task),
     );
     const reply = await this.bus.request(contextQueryRequested, request, { timeoutMs: this.config.timeoutMs });
     const answer = contextQueryAnswered.payload.parse(reply.envelope.payload);

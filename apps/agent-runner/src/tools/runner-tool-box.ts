@@ -23,6 +23,7 @@ import {
   type JsonValue,
 } from '@baton/contracts';
 import type { ToolCall, ToolDefinition } from '@baton/llm-gateway';
+import { agentTaskMeta } from '../tasks/agent-task-meta';
 import { toolEffectId } from '../tasks/result-id';
 import type { AgentDefinition } from '../agents/agent-definition';
 import type { AssignedTask, ToolBox, ToolResult } from '../tasks/agent-executor';
@@ -231,14 +232,7 @@ export class RunnerToolBox implements ToolBox {
     const request = createEnvelope(
       contextQueryRequested,
       { query, scopes: [...agent.scopes], caller: agent.id },
-      {
-        source: this.source,
-        correlationId: task.workflowId,
-        workflowId: task.workflowId,
-        stepId: task.stepId,
-        agentId: agent.id,
-        team: agent.team,
-      },
+      agentTaskMeta(this.source, agent, task),
     );
     const reply = await this.bus.request(contextQueryRequested, request, { timeoutMs: this.contextQueryTimeoutMs });
     const answer = contextQueryAnswered.payload.parse(reply.envelope.payload);
@@ -265,15 +259,7 @@ export class RunnerToolBox implements ToolBox {
         ...(args.options !== undefined ? { options: args.options } : {}),
         expiresAt: new Date(Date.now() + waitMs).toISOString(),
       },
-      {
-        id: questionId,
-        source: this.source,
-        correlationId: task.workflowId,
-        workflowId: task.workflowId,
-        stepId: task.stepId,
-        agentId: agent.id,
-        team: agent.team,
-      },
+      agentTaskMeta(this.source, agent, task, questionId),
     );
     let reply: Awaited<ReturnType<KafkaBus['request']>>;
     try {
@@ -316,15 +302,7 @@ export class RunnerToolBox implements ToolBox {
         stepId: task.stepId,
         agentId: agent.id,
       },
-      {
-        id: effectId(context, 'propose_action'),
-        source: this.source,
-        correlationId: task.workflowId,
-        workflowId: task.workflowId,
-        stepId: task.stepId,
-        agentId: agent.id,
-        team: agent.team,
-      },
+      agentTaskMeta(this.source, agent, task, effectId(context, 'propose_action')),
     );
     await this.bus.publish(actionProposed, envelope);
     return {
@@ -372,15 +350,7 @@ export class RunnerToolBox implements ToolBox {
       return { outcome: 'denied', reason: `agent ${agent.id} does not hold scope(s) ${missing.join(', ')} it tried to write` };
     }
     // The context graph records a fact once per envelope id.
-    const envelope = createEnvelope(contextFactRecorded, fact, {
-      id: effectId(context, 'publish_fact'),
-      source: this.source,
-      correlationId: task.workflowId,
-      workflowId: task.workflowId,
-      stepId: task.stepId,
-      agentId: agent.id,
-      team: agent.team,
-    });
+    const envelope = createEnvelope(contextFactRecorded, fact, agentTaskMeta(this.source, agent, task, effectId(context, 'publish_fact')));
     await this.bus.publish(contextFactRecorded, envelope);
     return { outcome: 'allowed', result: { recorded: true, factId: envelope.id } };
   }
@@ -408,14 +378,7 @@ export class RunnerToolBox implements ToolBox {
           ...(reason !== undefined ? { reason: reason.slice(0, 2_000) } : {}),
           arguments: args,
         },
-        {
-          source: this.source,
-          correlationId: task.workflowId,
-          workflowId: task.workflowId,
-          stepId: task.stepId,
-          agentId: agent.id,
-          team: agent.team,
-        },
+        agentTaskMeta(this.source, agent, task),
       ),
     );
   }
