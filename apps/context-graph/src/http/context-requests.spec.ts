@@ -1,5 +1,4 @@
 import { ContractValidationError } from '@baton/contracts';
-import { assertSearchText } from '../queries/context-queries.service';
 import { parseExportParams, parseFactsQuery, parseWorkflowHeader } from './context-requests';
 
 function issuesOf(fn: () => unknown): readonly string[] {
@@ -19,15 +18,6 @@ describe('GET /facts?q', () => {
 
   it('searches text with something in it, surrounded by whitespace or not', () => {
     expect(parseFactsQuery({ q: '  pool  ' })).toEqual({ kind: 'search', text: '  pool  ', limit: 50 });
-  });
-});
-
-describe('search text of a context query (Kafka)', () => {
-  it('refuses whitespace-only text, naming the path it is given', () => {
-    expect(issuesOf(() => assertSearchText('   ', 'payload.query.text'))).toEqual([
-      'payload.query.text: must contain something to search for, not only whitespace',
-    ]);
-    expect(() => assertSearchText(' pool ', 'payload.query.text')).not.toThrow();
   });
 });
 

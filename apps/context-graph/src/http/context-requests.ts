@@ -6,8 +6,8 @@ import {
   describeIssues,
   entityRefSchema,
   factBodySchema,
+  searchTextSchema,
 } from '@baton/contracts';
-import { BLANK_SEARCH_TEXT, isSearchable } from '../queries/context-queries.service';
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const parsed = schema.safeParse(value);
@@ -47,7 +47,7 @@ const DEFAULT_WINDOW_MS = 7 * 24 * 3_600_000;
 export const factsParamsSchema = z
   .object({
     about: entityPathSchema.optional(),
-    q: z.string().min(1).max(500).refine(isSearchable, BLANK_SEARCH_TEXT).optional(),
+    q: searchTextSchema.optional(),
     since: z.iso.datetime({ offset: true }).optional(),
     windowMs: z.coerce
       .number()

@@ -1,6 +1,6 @@
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import neo4j from 'neo4j-driver';
-import { type ContextQuery, ContractValidationError, type EntityRef, type FactView } from '@baton/contracts';
+import type { ContextQuery, EntityRef, FactView } from '@baton/contracts';
 import { toFactView } from '../facts/fact-record';
 import { FACT_TEXT_INDEX } from '../graph/graph-migrations';
 import { GraphDatabase, type Rehearsal } from '../graph/neo4j';
@@ -119,18 +119,6 @@ const AROUND = new Map(DEPTHS.map((depth) => [depth, aroundQuery(depth)]));
 /** Lucene treats these as syntax; escaped, the caller's text is only ever searched for. */
 export function escapeLucene(text: string): string {
   return text.replace(/[+\-!(){}[\]^"~*?:\\/&|]/g, (char) => `\\${char}`).replace(/\b(AND|OR|NOT|TO)\b/g, (word) => word.toLowerCase());
-}
-
-export const BLANK_SEARCH_TEXT = 'must contain something to search for, not only whitespace';
-
-/** Text that is only whitespace is an empty Lucene query, which Neo4j answers with a ParseException, not no hits. */
-export function isSearchable(text: string): boolean {
-  return /\S/.test(text);
-}
-
-/** Refuses a search the index cannot parse, naming the caller's field (`path`) rather than failing in Neo4j. */
-export function assertSearchText(text: string, path: string): void {
-  if (!isSearchable(text)) throw new ContractValidationError([`${path}: ${BLANK_SEARCH_TEXT}`], 'query rejected');
 }
 
 function pick<T>(table: Map<Depth, T>, hops: number): T {

@@ -53,6 +53,17 @@ describe('context contracts', () => {
     ]);
   });
 
+  it('refuses a search of whitespace alone (an empty Lucene query the graph cannot parse), naming the field', () => {
+    for (const text of ['   ', '\t\n', '\u3000']) {
+      expect(
+        issuesOf(() => createEnvelope(contextQueryRequested, { query: { kind: 'search', text }, scopes: [], caller: 'agent-b' }, meta)),
+      ).toEqual(['payload.query.text: must contain something to search for, not only whitespace']);
+    }
+    expect(() =>
+      createEnvelope(contextQueryRequested, { query: { kind: 'search', text: ' pool ' }, scopes: [], caller: 'agent-b' }, meta),
+    ).not.toThrow();
+  });
+
   it('validates each query form and keys updates by workflow', () => {
     const issues = issuesOf(() =>
       createEnvelope(

@@ -121,6 +121,13 @@ const limit = z.number().int().min(1).max(500).optional();
  * The four query forms. `scopes` are the caller's scopes: facts (and relationships recorded by facts) that need a
  * scope the caller lacks are filtered out inside the graph query.
  */
+/** Full-text search: whitespace alone is an empty Lucene query, which the graph cannot parse (a ParseException), not "no hits". */
+export const searchTextSchema = z
+  .string()
+  .min(1)
+  .max(500)
+  .refine((text) => /\S/.test(text), 'must contain something to search for, not only whitespace');
+
 export const contextQuerySchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('neighbourhood'), entity: entityRefSchema, hops, limit }).strict(),
   z
@@ -146,7 +153,7 @@ export const contextQuerySchema = z.discriminatedUnion('kind', [
       limit,
     })
     .strict(),
-  z.object({ kind: z.literal('search'), text: z.string().min(1).max(500), limit }).strict(),
+  z.object({ kind: z.literal('search'), text: searchTextSchema, limit }).strict(),
 ]);
 export type ContextQuery = z.infer<typeof contextQuerySchema>;
 
