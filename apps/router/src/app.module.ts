@@ -8,12 +8,8 @@ import { DataSource } from 'typeorm';
 import { ROUTER_CONFIG, type RouterConfig } from './config/router-config';
 import { ConfigModule } from './config/config.module';
 import { HealthController } from './health/health.controller';
-import { CreateWorkflows1732440000000 } from './persistence/migrations/1732440000000-create-workflows';
-import { Patterns1732500000000 } from './persistence/migrations/1732500000000-patterns';
-import { AgentReservation1732700000000 } from './persistence/migrations/1732700000000-agent-reservation';
-import { Agents1732600000000 } from './persistence/migrations/1732600000000-agents';
-import { WorkflowTrace1732800000000 } from './persistence/migrations/1732800000000-workflow-trace';
 import { AgentEntity } from './persistence/agent.entity';
+import { ROUTER_MIGRATIONS } from './persistence/migrations/router-migrations';
 import { WorkflowDefinitionEntity } from './persistence/workflow-definition.entity';
 import { WorkflowStepEntity } from './persistence/workflow-step.entity';
 import { WorkflowEntity } from './persistence/workflow.entity';
@@ -44,13 +40,7 @@ import { WorkflowsModule } from './workflows/workflows.module';
         schema: config.dbSchema,
         claims: { claimThresholdBytes: config.claimThresholdBytes, retentionDays: config.claimRetentionDays },
         entities: [WorkflowEntity, WorkflowStepEntity, WorkflowDefinitionEntity, AgentEntity],
-        migrations: [
-          CreateWorkflows1732440000000,
-          Patterns1732500000000,
-          Agents1732600000000,
-          AgentReservation1732700000000,
-          WorkflowTrace1732800000000,
-        ],
+        migrations: ROUTER_MIGRATIONS,
       }),
     }),
     WorkflowsModule,

@@ -10,10 +10,7 @@ import { createServiceDataSource, initializeDataSource } from '@baton/persistenc
 import { dropTestSchema, testInfra, uniqueName } from '@baton/testing';
 import { loadRouterConfig } from '../config/router-config';
 import { AgentEntity } from '../persistence/agent.entity';
-import { CreateWorkflows1732440000000 } from '../persistence/migrations/1732440000000-create-workflows';
-import { Patterns1732500000000 } from '../persistence/migrations/1732500000000-patterns';
-import { Agents1732600000000 } from '../persistence/migrations/1732600000000-agents';
-import { AgentReservation1732700000000 } from '../persistence/migrations/1732700000000-agent-reservation';
+import { ROUTER_MIGRATIONS } from '../persistence/migrations/router-migrations';
 import { WorkflowDefinitionEntity } from '../persistence/workflow-definition.entity';
 import { WorkflowStepEntity } from '../persistence/workflow-step.entity';
 import { WorkflowEntity } from '../persistence/workflow.entity';
@@ -33,7 +30,7 @@ describe('agent slot reservation on real Postgres', () => {
       schema,
       poolSize: 30,
       entities: [WorkflowEntity, WorkflowStepEntity, WorkflowDefinitionEntity, AgentEntity],
-      migrations: [CreateWorkflows1732440000000, Patterns1732500000000, Agents1732600000000, AgentReservation1732700000000],
+      migrations: ROUTER_MIGRATIONS,
     });
     await initializeDataSource(dataSource);
     const config = loadRouterConfig({

@@ -30,11 +30,7 @@ import { dropTestSchema, testInfra, uniqueName } from '@baton/testing';
 import { AgentRegistry } from '../agents/agent-registry.service';
 import { loadRouterConfig } from '../config/router-config';
 import { AgentEntity } from '../persistence/agent.entity';
-import { CreateWorkflows1732440000000 } from '../persistence/migrations/1732440000000-create-workflows';
-import { Patterns1732500000000 } from '../persistence/migrations/1732500000000-patterns';
-import { Agents1732600000000 } from '../persistence/migrations/1732600000000-agents';
-import { AgentReservation1732700000000 } from '../persistence/migrations/1732700000000-agent-reservation';
-import { WorkflowTrace1732800000000 } from '../persistence/migrations/1732800000000-workflow-trace';
+import { ROUTER_MIGRATIONS } from '../persistence/migrations/router-migrations';
 import { WorkflowDefinitionEntity } from '../persistence/workflow-definition.entity';
 import { WorkflowStepEntity } from '../persistence/workflow-step.entity';
 import { WorkflowEntity } from '../persistence/workflow.entity';
@@ -53,13 +49,7 @@ describe('WorkflowsService (real Postgres)', () => {
       url: infra.postgres.url,
       schema,
       entities: [WorkflowEntity, WorkflowStepEntity, WorkflowDefinitionEntity, AgentEntity],
-      migrations: [
-        CreateWorkflows1732440000000,
-        Patterns1732500000000,
-        Agents1732600000000,
-        AgentReservation1732700000000,
-        WorkflowTrace1732800000000,
-      ],
+      migrations: ROUTER_MIGRATIONS,
     });
     await initializeDataSource(dataSource);
     const config = loadRouterConfig({
