@@ -3,7 +3,10 @@ import { parsePort } from '../infra/ports';
 export interface StartOptions {
   /** Exit after the example workflow instead of running until Ctrl-C. */
   once: boolean;
+  /** The key the demo calls the router with: the first of `apiKeys`. */
   apiKey: string;
+  /** BATON_API_KEYS for the apps (comma-separated), the dev key when unset. */
+  apiKeys: string;
   ports: { router: number; runner: number; contextGraph: number };
 }
 
@@ -20,10 +23,11 @@ export function parseStartOptions(argv: readonly string[], env: NodeJS.ProcessEn
   const port = (name: string, fallback: number): number => parsePort(name, env[name]) ?? fallback;
   // The apps check their keys too, but only after the infrastructure is up; the demo needs the first one itself.
   const keys = env['BATON_API_KEYS'];
-  const apiKey = keys === undefined || keys.trim() === '' ? DEFAULT_API_KEY : (keys.split(',')[0] ?? '').trim();
+  const apiKeys = keys === undefined || keys.trim() === '' ? DEFAULT_API_KEY : keys;
+  const apiKey = (apiKeys.split(',')[0] ?? '').trim();
   if (apiKey.length < 16) throw new Error('BATON_API_KEYS: the first key must be at least 16 characters');
   const ports = { router: port('ROUTER_PORT', 3100), runner: port('RUNNER_PORT', 3200), contextGraph: port('CONTEXT_GRAPH_PORT', 3300) };
   const taken = Object.entries(ports).filter(([, value], i, all) => all.findIndex(([, other]) => other === value) !== i);
   if (taken.length > 0) throw new Error(`ROUTER_PORT, RUNNER_PORT and CONTEXT_GRAPH_PORT must differ; ${taken[0]?.[1]} is given twice`);
-  return { once: argv.includes('--once'), apiKey, ports };
+  return { once: argv.includes('--once'), apiKey, apiKeys, ports };
 }

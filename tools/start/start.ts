@@ -24,7 +24,7 @@ interface WorkflowView {
 }
 
 async function main(): Promise<void> {
-  const { once, apiKey, ports } = parseStartOptions(process.argv.slice(2), process.env);
+  const { once, apiKey, apiKeys, ports } = parseStartOptions(process.argv.slice(2), process.env);
   say('Baton: bringing up infrastructure (the first run downloads Kafka and Neo4j from Maven Central) ...');
   const { endpoints } = await up((message) => say(`  ${message}`));
   say(`  infrastructure ready (${endpoints.mode}): kafka ${endpoints.kafka.brokers.join(',')}, postgres, neo4j ${endpoints.neo4j.uri}`);
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     NEO4J_URI: endpoints.neo4j.uri,
     NEO4J_USER: endpoints.neo4j.user,
     NEO4J_PASSWORD: endpoints.neo4j.password,
-    BATON_API_KEYS: process.env['BATON_API_KEYS'] || apiKey,
+    BATON_API_KEYS: apiKeys,
   };
   say('Baton: starting apps ...');
   const apps: SpawnedApp[] = [];
